@@ -1,0 +1,84 @@
+"""An immutable, fully loaded picture of one organization's telephony set-up.
+
+The apply service builds one snapshot per organization in a fixed number of
+queries; renderers are pure functions from a snapshot to file contents, so the
+same data always gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """Deployment facts that are not organization data (from settings)."""
+
+    # Asterisk transports: (name, protocol, bind address "host:port").
+    asterisk_transports: tuple[tuple[str, str, str], ...] = (
+        ("transport-udp", "udp", "0.0.0.0:5060"),
+        ("transport-wss", "wss", "0.0.0.0:8089"),
+    )
+    # Kamailio listen address used in provisioning when the org has no proxy.
+    registrar_port: int = 5060
+    registration_interval: int = 600
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationInfo:
+    id: str
+    slug: str
+    name: str
+    sip_domain: str
+    # "host" or "host:port" phones and softphones send REGISTER to; None = sip_domain.
+    sip_proxy: str | None
+    timezone: str
+    ring_timeout: int  # seconds an extension rings before voicemail / hang-up
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: str
+    first_name: str
+    last_name: str
+    email: str | None
+    caller_id: str | None  # E.164 outbound caller id
+    language: str
+    voicemail_enabled: bool
+    voicemail_pin: str | None  # plaintext digits (decrypted), present when enabled
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    id: str
+    extension: int
+    auth_id: str  # SIP digest username
+    password: str  # plaintext (decrypted only for rendering; never logged)
+    active: bool
+    phone_type: str  # softphone | webrtc | hardware | other
+    recording: bool
+    permission_level: int
+    max_contacts: int
+    user: UserInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    id: str
+    mac: str | None  # 12 lowercase hex digits, no separators; None for softphones
+    vendor: str  # yealink | grandstream | polycom | snom | baresip
+    model: str | None
+    label: str | None
+    account: AccountInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    organization: OrganizationInfo
+    accounts: tuple[AccountInfo, ...]  # sorted by extension
+    devices: tuple[DeviceInfo, ...]  # sorted by id
+    options: RenderOptions = field(default_factory=RenderOptions)

@@ -1,0 +1,183 @@
+"""Domain errors and their RFC 9457 ``application/problem+json`` rendering."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("centralino.errors")
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://centralino.dev/problems/"
+
+
+class FieldError(BaseModel):
+    """One bad input field; ``loc`` points at it, e.g. ``["body", "email"]``."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "validation-error"])
+    title: str = Field(examples=["Validation error"])
+    status: int = Field(examples=[422])
+    detail: str | None = Field(default=None, examples=["Extension must be between 100 and 999"])
+    errors: list[FieldError] | None = None
+
+
+class DomainError(Exception):
+    """Base of every error a service may raise; rendered as problem+json."""
+
+    status_code = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status_code, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(DomainError):
+    status_code, slug, title = 409, "conflict", "Conflict"
+
+
+class Forbidden(DomainError):
+    status_code, slug, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(DomainError):
+    status_code, slug, title = 401, "unauthorized", "Unauthorized"
+
+    def __init__(self, detail: str = "Not authenticated", **kwargs: Any):
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", 'Bearer realm="centralino"')
+
+
+class PreconditionFailed(DomainError):
+    status_code, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class TooManyRequests(DomainError):
+    status_code, slug, title = 429, "too-many-requests", "Too many requests"
+
+
+class ValidationProblem(DomainError):
+    """A business-rule 422: carries one entry per bad field."""
+
+    status_code, slug, title = 422, "validation-error", "Validation error"
+
+    @classmethod
+    def field(cls, loc: Sequence[str | int], msg: str, type_: str = "value_error") -> ValidationProblem:
+        return cls(msg, errors=[FieldError(loc=list(loc), msg=msg, type=type_)])
+
+
+class FieldErrors:
+    """Collects business validation errors so that all are reported at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, loc: Sequence[str | int], msg: str, type_: str = "value_error") -> None:
+        self.items.append(FieldError(loc=list(loc), msg=msg, type=type_))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            detail = self.items[0].msg if len(self.items) == 1 else f"{len(self.items)} fields are invalid"
+            raise ValidationProblem(detail, errors=self.items)
+
+
+def problem_response(status: int, detail: str | None, *, slug: str | None = None, title: str | None = None,
+                     errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body = Problem(
+        type=PROBLEM_TYPE_BASE + (slug or phrase.lower().replace(" ", "-")),
+        title=title or phrase,
+        status=status,
+        detail=detail,
+        errors=errors,
+    ).model_dump(exclude_none=True)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _jsonable_loc(loc: Sequence[Any]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def _clean_msg(msg: str) -> str:
+    # Pydantic prefixes messages from our validators with "Value error, ".
+    return msg.removeprefix("Value error, ")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error, FastAPI's and Starlette's included, as problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(exc.status_code, exc.detail, slug=exc.slug, title=exc.title,
+                                errors=exc.errors, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(loc=_jsonable_loc(e.get("loc", ())), msg=_clean_msg(str(e.get("msg", ""))), type=str(e.get("type", "")))
+            for e in exc.errors()
+        ]
+        detail = errors[0].msg if len(errors) == 1 else f"{len(errors)} fields are invalid"
+        return problem_response(422, detail, slug="validation-error", title="Validation error", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such resource or route"
+        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Services translate the constraints they know; this is the safety net
+        # for a race they did not foresee: still a conflict, never a 500.
+        log.warning("unhandled integrity error: %s", exc.orig.__class__.__name__)
+        return problem_response(409, "The request conflicts with the current state of the resource", slug="conflict")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc.orig.__class__.__name__)
+        return problem_response(503, "The database is unavailable, retry later", headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, "Internal error; it has been logged")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting the problem+json errors of a route."""
+    descriptions = {
+        400: "Bad request", 401: "Missing or invalid credentials", 403: "The principal lacks the required permission",
+        404: "No such resource in this organization", 409: "Conflict with the current state (duplicate, range full)",
+        412: "If-Match does not match the current ETag", 422: "Invalid input; one entry per bad field",
+        429: "Too many requests; retry after the Retry-After delay",
+    }
+    return {
+        status: {"model": Problem, "description": descriptions.get(status, HTTPStatus(status).phrase),
+                 "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for status in statuses
+    }

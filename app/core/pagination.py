@@ -1,0 +1,57 @@
+"""List parameters shared by every collection: limit, offset, sort, q."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import ValidationProblem
+
+
+@dataclass(frozen=True, slots=True)
+class ListParams:
+    limit: int
+    offset: int
+    sort: str | None
+    q: str | None
+
+
+def list_params(
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size (max 500)")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    sort: Annotated[str | None, Query(max_length=50, description="Field to sort by; prefix with '-' for descending",
+                                      examples=["-created_at"])] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Free-text search")] = None,
+) -> ListParams:
+    return ListParams(limit=limit, offset=offset, sort=sort, q=q.strip() if q and q.strip() else None)
+
+
+ListParamsDep = Annotated[ListParams, Depends(list_params)]
+
+
+def apply_sort(query: Select, params: ListParams, columns: dict[str, Any], default: str, tiebreak: Any) -> Select:
+    """Order by an allowed column (422 naming ``sort`` otherwise), with a stable tiebreak."""
+    sort = params.sort or default
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name not in columns:
+        raise ValidationProblem.field(["query", "sort"], f"Cannot sort by '{name}'; choose from {', '.join(sorted(columns))}")
+    column = columns[name]
+    return query.order_by(column.desc() if descending else column.asc(), tiebreak)
+
+
+async def paginate(session: AsyncSession, query: Select, params: ListParams) -> tuple[list[Any], int]:
+    """The requested page of ``query`` and the total number of rows it matches."""
+    total = (await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
+    rows = (await session.execute(query.limit(params.limit).offset(params.offset))).scalars().all()
+    return list(rows), total
+
+
+def contains(column: Any, text: str) -> Any:
+    """Case-insensitive substring match that treats % and _ literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")

@@ -1,0 +1,118 @@
+"""Password hashing, JWTs, API keys and encryption of secrets at rest."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import string
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from jose import JWTError, jwt
+from passlib.context import CryptContext
+
+from app.core.settings import Settings
+
+JWT_ALGORITHM = "HS256"
+API_KEY_PREFIX = "cnt_"
+_password_context = CryptContext(schemes=["argon2"], deprecated="auto")
+# A valid hash to verify against when the username is unknown, so that a wrong
+# username costs the same time as a wrong password.
+_DUMMY_HASH = _password_context.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _password_context.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        _password_context.verify(password, _DUMMY_HASH)
+        return False
+    return _password_context.verify(password, password_hash)
+
+
+def create_access_token(settings: Settings, *, subject: str, organization_id: str) -> tuple[str, int]:
+    """A signed JWT for a user; returns the token and its lifetime in seconds."""
+    lifetime = settings.access_token_minutes * 60
+    now = datetime.now(UTC)
+    claims = {"sub": subject, "org": organization_id, "iat": now, "exp": now + timedelta(seconds=lifetime),
+              "typ": "access"}
+    return jwt.encode(claims, settings.jwt_key(), algorithm=JWT_ALGORITHM), lifetime
+
+
+def decode_access_token(settings: Settings, token: str) -> dict[str, Any] | None:
+    try:
+        claims = jwt.decode(token, settings.jwt_key(), algorithms=[JWT_ALGORITHM])
+    except JWTError:
+        return None
+    return claims if claims.get("typ") == "access" else None
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    # API keys carry 256 bits of entropy, so a fast hash is enough (DESIGN.md)
+    # and lets every request look the key up by its hash in one indexed query.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class SecretBox:
+    """Symmetric encryption (Fernet: AES-128-CBC + HMAC-SHA256) for SIP passwords and PINs."""
+
+    def __init__(self, key_material: str):
+        digest = hashlib.sha256(key_material.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:  # wrong key: a deployment error, not bad input
+            raise RuntimeError("cannot decrypt a stored secret: is CENTRALINO_ENCRYPTION_KEY the one it was written with?") from exc
+
+
+SIP_PASSWORD_ALPHABET = string.ascii_letters + string.digits
+# Characters a caller-chosen SIP password may use: none of them has a meaning in
+# the files it reaches (pjsip/db_text/baresip/XML) — no quotes, ';', ':', ',', '<', '>', spaces.
+SIP_PASSWORD_ALLOWED = set(string.ascii_letters + string.digits + "-_.!@%^*+=?~/#$&()[]{}")
+
+
+def generate_sip_password(length: int = 20) -> str:
+    while True:
+        candidate = "".join(secrets.choice(SIP_PASSWORD_ALPHABET) for _ in range(length))
+        if any(c.islower() for c in candidate) and any(c.isupper() for c in candidate) and any(c.isdigit() for c in candidate):
+            return candidate
+
+
+def generate_auth_id() -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+def generate_pin(length: int = 6) -> str:
+    return "".join(secrets.choice(string.digits) for _ in range(length))
+
+
+def sip_password_problems(password: str, *, forbidden_substrings: tuple[str, ...] = ()) -> list[str]:
+    """Why a caller-chosen SIP password is too weak or unsafe; empty when it is fine."""
+    problems = []
+    if len(password) < 12:
+        problems.append("at least 12 characters")
+    bad = sorted(set(password) - SIP_PASSWORD_ALLOWED)
+    if bad:
+        problems.append("only letters, digits and -_.!@%^*+=?~/#$&()[]{} (not " + " ".join(repr(c) for c in bad) + ")")
+    classes = sum([any(c.islower() for c in password), any(c.isupper() for c in password),
+                   any(c.isdigit() for c in password), any(not c.isalnum() for c in password)])
+    if classes < 3:
+        problems.append("at least three of: lower case, upper case, digits, symbols")
+    lowered = password.lower()
+    if any(s and s.lower() in lowered for s in forbidden_substrings):
+        problems.append("must not contain the extension or auth ID")
+    return problems

@@ -1,0 +1,136 @@
+"""Service settings, read from the environment with the ``CENTRALINO_`` prefix."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./centralino.db"
+CONFIG_TARGETS = ("asterisk", "kamailio", "provisioning")
+
+
+class InsecureSettings(RuntimeError):
+    """Raised at start-up when production runs on default or missing secrets."""
+
+
+class Settings(BaseSettings):
+    """Everything deployment-specific; nothing else reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CENTRALINO_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    database_echo: bool = False
+    # Signing key for JWTs and encryption key for SIP secrets at rest. In
+    # development they are generated once and kept in ``dev_secrets_file`` so
+    # that tokens and encrypted passwords survive a restart.
+    secret_key: SecretStr | None = None
+    encryption_key: SecretStr | None = None
+    dev_secrets_file: Path = Path("./.centralino-dev-secrets.json")
+    access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    bootstrap_admin_username: str = "admin"
+    bootstrap_admin_password: SecretStr | None = None
+    bootstrap_organization_slug: str = "default"
+    bootstrap_sip_domain: str = "pbx.local"
+
+    # Login throttling: after ``login_free_failures`` failures an attempt is
+    # delayed by ``login_failure_delay`` seconds per extra failure; after
+    # ``login_max_failures`` the username is refused (429) for ``login_lockout_seconds``.
+    login_free_failures: int = 3
+    login_failure_delay: float = 0.5
+    login_max_failures: int = 6
+    login_lockout_seconds: int = 900
+
+    # Phone numbers written without "+" are read in this region (ISO 3166 code).
+    default_phone_region: str | None = None
+
+    # Configuration generation (save, then apply).
+    config_dir: Path = Path("./generated")
+    config_targets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(CONFIG_TARGETS))
+    config_keep_revisions: int = Field(default=20, ge=1)
+    reload_asterisk: str | None = None
+    reload_kamailio: str | None = None
+    reload_provisioning: str | None = None
+    reload_timeout_seconds: float = 15.0
+    asterisk_udp_bind: str = "0.0.0.0:5060"
+    asterisk_wss_bind: str | None = "0.0.0.0:8089"
+    registrar_port: int = 5060
+    provisioning_rate_limit_per_minute: int = 60
+
+    @field_validator("cors_origins", "config_targets", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("config_targets")
+    @classmethod
+    def _known_targets(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(CONFIG_TARGETS))
+        if unknown:
+            raise ValueError(f"unknown config targets {unknown}; choose from {list(CONFIG_TARGETS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = []
+        for name in ("secret_key", "encryption_key"):
+            value = getattr(self, name)
+            if value is None or len(value.get_secret_value()) < 32:
+                problems.append(f"CENTRALINO_{name.upper()} must be set to at least 32 characters")
+        if self.bootstrap_admin_password is not None and len(self.bootstrap_admin_password.get_secret_value()) < 12:
+            problems.append("CENTRALINO_BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters")
+        if problems:
+            raise InsecureSettings("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def jwt_key(self) -> str:
+        return self._secret("secret_key")
+
+    def fernet_key_material(self) -> str:
+        return self._secret("encryption_key")
+
+    def _secret(self, name: str) -> str:
+        value = getattr(self, name)
+        if value is not None:
+            return value.get_secret_value()
+        # Development only (production refused above): a generated key, kept on disk.
+        stored = _load_dev_secrets(self.dev_secrets_file)
+        return stored[name]
+
+
+def _load_dev_secrets(path: Path) -> dict[str, str]:
+    if path.exists():
+        data = json.loads(path.read_text())
+        if {"secret_key", "encryption_key"} <= data.keys():
+            return data
+    data = {"secret_key": secrets.token_urlsafe(48), "encryption_key": secrets.token_urlsafe(48)}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle)
+    return data
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,11 @@
+"""All tables, imported so that ``SQLModel.metadata`` knows every one of them."""
+
+from app.models.api_keys import ApiKey
+from app.models.audit import AuditEntry
+from app.models.auth import IdempotencyRecord, LoginThrottle
+from app.models.organizations import Organization
+from app.models.roles import Role
+from app.models.sip_accounts import SipAccount
+from app.models.users import User
+
+__all__ = ["ApiKey", "AuditEntry", "IdempotencyRecord", "LoginThrottle", "Organization", "Role", "SipAccount", "User"]

@@ -1,0 +1,1 @@
+"""Thin HTTP layer: parse, authorize (declaratively), call a service, shape the response."""

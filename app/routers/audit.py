@@ -1,0 +1,34 @@
+"""The audit log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from app.core.context import Context, require
+from app.core.pagination import ListParamsDep
+from app.models.audit import AuditEntryRead
+from app.models.base import Page
+from app.routers.common import READ_ERRORS, api_router
+from app.services import audit
+
+router = api_router("/audit-log", "audit")
+
+
+@router.get("", response_model=Page[AuditEntryRead], summary="Read the audit log", responses=READ_ERRORS)
+async def list_audit_entries(
+    ctx: Annotated[Context, Depends(require("audit.read", scope_all=True))], params: ListParamsDep,
+    resource_type: Annotated[str | None, Query(max_length=50, examples=["sip_account"])] = None,
+    resource_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: uuid.UUID | None = None,
+    action: Annotated[str | None, Query(max_length=50, examples=["user.create"])] = None,
+    since: Annotated[datetime | None, Query(description="From this time (inclusive)")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time")] = None,
+) -> Page[AuditEntryRead]:
+    """Who changed what and when, newest first, with before/after values (secrets masked)."""
+    rows, total = await audit.list_entries(ctx, params, resource_type=resource_type, resource_id=resource_id,
+                                           actor_id=actor_id, action=action, since=since, until=until)
+    return Page(items=[AuditEntryRead.model_validate(r) for r in rows], total=total, limit=params.limit, offset=params.offset)

@@ -1,0 +1,119 @@
+"""SIP accounts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Query, Response
+
+from app.core.context import Context, require
+from app.core.errors import problem_responses
+from app.core.http import IfMatch, check_if_match, set_etag
+from app.core.pagination import ListParamsDep
+from app.models.base import Page
+from app.models.sip_accounts import (ClaimRequest, NextFreeExtension, PhoneType, SipAccountCreate, SipAccountCreated,
+                                     SipAccountRead, SipAccountUpdate, SipPasswordChange, SipSecret)
+from app.routers.common import CREATE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router
+from app.services import sip_accounts
+from app.services.idempotency import IdempotencyDep
+
+router = api_router("/sip-accounts", "sip-accounts")
+Readers = Annotated[Context, Depends(require("sip_accounts.read"))]
+Writers = Annotated[Context, Depends(require("sip_accounts.write"))]
+
+
+@router.post("", status_code=201, response_model=SipAccountCreated, summary="Create a SIP account",
+             responses=CREATE_ERRORS)
+async def create_sip_account(payload: SipAccountCreate, ctx: Writers, idem: IdempotencyDep,
+                             response: Response) -> SipAccountCreated:
+    """Create an account. Without `extension` it gets the lowest free number of the organization's range;
+    without `password` a strong one is generated. The password is in this response only."""
+    async def create():
+        account, password = await sip_accounts.create(ctx, payload)
+        set_etag(response, account)
+        return SipAccountCreated(**SipAccountRead.model_validate(account).model_dump(), password=password)
+
+    return await idem.run(ctx, 201, create)
+
+
+@router.get("", response_model=Page[SipAccountRead], summary="List SIP accounts", responses=READ_ERRORS)
+async def list_sip_accounts(
+    ctx: Readers, params: ListParamsDep,
+    assigned: Annotated[bool | None, Query(description="false: the unassigned pool")] = None,
+    active: bool | None = None,
+    phone_type: PhoneType | None = None,
+    user_id: uuid.UUID | None = None,
+) -> Page[SipAccountRead]:
+    """Accounts within the caller's scope, by extension; `q` searches extension and auth ID.
+    Passwords are never listed."""
+    rows, total = await sip_accounts.list_accounts(ctx, params, assigned=assigned, active=active,
+                                                   phone_type=phone_type, user_id=user_id)
+    return Page(items=[SipAccountRead.model_validate(a) for a in rows], total=total, limit=params.limit, offset=params.offset)
+
+
+@router.get("/next-free", response_model=NextFreeExtension, summary="The lowest free extension",
+            responses=problem_responses(401, 403, 409))
+async def next_free_extension(ctx: Readers) -> NextFreeExtension:
+    """The number a new account would get now; 409 when the range is full."""
+    return NextFreeExtension(extension=await sip_accounts.next_free(ctx))
+
+
+@router.post("/claim", response_model=SipAccountRead, summary="Give a user a pooled account",
+             responses=problem_responses(401, 403, 409, 422))
+async def claim_sip_account(payload: ClaimRequest, ctx: Writers, response: Response) -> SipAccountRead:
+    """Assign the lowest-numbered unassigned active account to the user; 409 "No free SIP account" when none."""
+    account = await sip_accounts.claim(ctx, payload.user_id)
+    set_etag(response, account)
+    return SipAccountRead.model_validate(account)
+
+
+@router.get("/{account_id}", response_model=SipAccountRead, summary="Get a SIP account", responses=ITEM_ERRORS)
+async def get_sip_account(account_id: uuid.UUID, ctx: Readers, response: Response) -> SipAccountRead:
+    """One account (without its password), with an ETag."""
+    account = await sip_accounts.get(ctx, account_id)
+    set_etag(response, account)
+    return SipAccountRead.model_validate(account)
+
+
+@router.patch("/{account_id}", response_model=SipAccountRead, summary="Change a SIP account", responses=WRITE_ERRORS)
+async def update_sip_account(account_id: uuid.UUID, payload: SipAccountUpdate, ctx: Writers, response: Response,
+                             if_match: IfMatch = None) -> SipAccountRead:
+    """Partial update; a new extension must be free and in range. `user_id: null` returns it to the pool."""
+    account = await sip_accounts.get(ctx, account_id)
+    check_if_match(if_match, account)
+    account = await sip_accounts.update(ctx, account, payload)
+    set_etag(response, account)
+    return SipAccountRead.model_validate(account)
+
+
+@router.delete("/{account_id}", status_code=204, summary="Delete a SIP account", responses=WRITE_ERRORS)
+async def delete_sip_account(account_id: uuid.UUID, ctx: Writers, if_match: IfMatch = None) -> Response:
+    """Delete an account; its number becomes free."""
+    account = await sip_accounts.get(ctx, account_id)
+    check_if_match(if_match, account)
+    await sip_accounts.delete(ctx, account)
+    return Response(status_code=204)
+
+
+@router.post("/{account_id}/password", response_model=SipAccountCreated, summary="Rotate or set the password",
+             responses=WRITE_ERRORS)
+async def rotate_sip_password(account_id: uuid.UUID, ctx: Writers, response: Response,
+                              payload: SipPasswordChange | None = None, if_match: IfMatch = None) -> SipAccountCreated:
+    """Generate a new password (or set the one given, strength-checked) and return it once."""
+    account = await sip_accounts.get(ctx, account_id)
+    check_if_match(if_match, account)
+    password = await sip_accounts.set_password(ctx, account, payload.password if payload else None)
+    set_etag(response, account)
+    return SipAccountCreated(**SipAccountRead.model_validate(account).model_dump(), password=password)
+
+
+@router.get("/{account_id}/secret", response_model=SipSecret, summary="Reveal the password",
+            responses=ITEM_ERRORS)
+async def reveal_sip_secret(account_id: uuid.UUID,
+                            ctx: Annotated[Context, Depends(require("sip_accounts.read", "sip_secrets.read"))]) -> SipSecret:
+    """The account's credentials in clear. Every call is recorded in the audit log."""
+    account = await sip_accounts.get(ctx, account_id)
+    password = await sip_accounts.reveal(ctx, account)
+    return SipSecret(id=account.id, extension=account.extension, auth_id=account.auth_id, password=password,
+                     domain=ctx.organization.sip_domain)

@@ -1,0 +1,65 @@
+"""``Idempotency-Key`` on POST: a retry with the same key and body gets the first response."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.core.context import Context
+from app.core.errors import Conflict, ValidationProblem
+from app.models import IdempotencyRecord
+
+
+class Idempotency:
+    """Per-request handle: replays a stored response or stores the new one in the same transaction."""
+
+    def __init__(self, key: str | None, method: str, path: str, body_hash: str):
+        self.key, self.method, self.path, self.body_hash = key, method, path, body_hash
+
+    async def run(self, ctx: Context, status_code: int, create: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``create`` once per key; later calls with the key return the stored response."""
+        if self.key is None:
+            return await create()
+        stored = (await ctx.session.execute(select(IdempotencyRecord).where(
+            IdempotencyRecord.principal_id == ctx.principal.id, IdempotencyRecord.key == self.key))).scalar_one_or_none()
+        if stored is not None:
+            if (stored.method, stored.path, stored.request_hash) != (self.method, self.path, self.body_hash):
+                raise ValidationProblem.field(["header", "Idempotency-Key"],
+                                              "This Idempotency-Key was used with a different request", "idempotency_mismatch")
+            # Stored encrypted: a first response may carry a secret shown once (a SIP password).
+            body = json.loads(ctx.secret_box.decrypt(stored.response_body["encrypted"]))
+            return JSONResponse(body, status_code=stored.status_code,
+                                headers={"Idempotent-Replayed": "true"})
+        result = await create()
+        body = jsonable_encoder(result)
+        try:
+            async with ctx.session.begin_nested():
+                ctx.session.add(IdempotencyRecord(
+                    organization_id=ctx.principal.organization_id, principal_id=ctx.principal.id, key=self.key,
+                    method=self.method, path=self.path, request_hash=self.body_hash, status_code=status_code,
+                    response_body={"encrypted": ctx.secret_box.encrypt(json.dumps(body))}))
+                await ctx.session.flush()
+        except IntegrityError as exc:
+            # A concurrent request with the same key won; this one must not create twice.
+            raise Conflict("A request with this Idempotency-Key is already being processed; retry to get its result") from exc
+        return result
+
+
+async def idempotency(
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+                                                  description="Makes a retried POST safe: same key and body, same response")] = None,
+) -> Idempotency:
+    body = await request.body()
+    return Idempotency(idempotency_key, request.method, request.url.path, hashlib.sha256(body).hexdigest())
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

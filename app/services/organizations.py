@@ -1,0 +1,94 @@
+"""Organizations (tenants); each one is created with the built-in roles."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.context import Context
+from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from app.core.pagination import ListParams, apply_sort, contains, paginate
+from app.models import Organization, SipAccount
+from app.models.organizations import OrganizationCreate, OrganizationUpdate
+from app.services import audit
+from app.services.roles import builtin_roles_for
+
+RESOURCE = "organization"
+
+
+async def create_with_roles(session: AsyncSession, payload: OrganizationCreate) -> Organization:
+    """Insert an organization and its built-in roles (no audit: callers record it)."""
+    if (await session.execute(select(Organization.id).where(Organization.slug == payload.slug))).first():
+        msg = f"Organization slug '{payload.slug}' is taken"
+        raise Conflict(msg, errors=[FieldError(loc=["body", "slug"], msg=msg, type="conflict")])
+    organization = Organization(**payload.model_dump())
+    session.add(organization)
+    await session.flush()
+    session.add_all(builtin_roles_for(organization.id))
+    await session.flush()
+    return organization
+
+
+async def create(ctx: Context, payload: OrganizationCreate) -> Organization:
+    organization = await create_with_roles(ctx.session, payload)
+    await audit.record(ctx, "organization.create", RESOURCE, organization.id, after=audit.snapshot(organization),
+                       organization_id=organization.id, config_change=True)
+    return organization
+
+
+async def list_organizations(ctx: Context, params: ListParams) -> tuple[list[Organization], int]:
+    query = select(Organization)
+    if params.q:
+        query = query.where(contains(Organization.name, params.q) | contains(Organization.slug, params.q))
+    query = apply_sort(query, params, {"name": Organization.name, "slug": Organization.slug,
+                                       "created_at": Organization.created_at}, "slug", Organization.id)
+    return await paginate(ctx.session, query, params)
+
+
+async def get(ctx: Context, organization_id: uuid.UUID) -> Organization:
+    organization = await ctx.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound("Organization not found")
+    return organization
+
+
+async def update(ctx: Context, organization: Organization, payload: OrganizationUpdate) -> Organization:
+    """Change settings; a narrower extension range must still hold every existing account."""
+    changes = payload.model_dump(exclude_unset=True)
+    nullable = {"sip_proxy"}
+    for name, value in changes.items():
+        if value is None and name not in nullable:
+            raise ValidationProblem.field(["body", name], "must not be null", "null")
+    low = changes.get("extension_min", organization.extension_min)
+    high = changes.get("extension_max", organization.extension_max)
+    if low > high:
+        raise ValidationProblem.field(["body", "extension_min"], "extension_min must not be greater than extension_max")
+    outside = (await ctx.session.execute(
+        select(func.count()).select_from(SipAccount).where(
+            SipAccount.organization_id == organization.id,
+            (SipAccount.extension < low) | (SipAccount.extension > high)))).scalar_one()
+    if outside:
+        raise Conflict(f"{outside} SIP account(s) have extensions outside {low}–{high}; renumber them first")
+    before = audit.snapshot(organization)
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    organization.version += 1
+    organization.updated_at = datetime.now(UTC)
+    await ctx.session.flush()
+    await audit.record(ctx, "organization.update", RESOURCE, organization.id, before=before,
+                       after=audit.snapshot(organization), organization_id=organization.id, config_change=True)
+    return organization
+
+
+async def delete(ctx: Context, organization: Organization) -> None:
+    if organization.id == ctx.principal.home_organization.id:
+        raise Forbidden("You cannot delete your own organization")
+    before = audit.snapshot(organization)
+    await ctx.session.delete(organization)
+    await ctx.session.flush()
+    # The organization's own log goes with it; keep the trace in the actor's organization.
+    await audit.record(ctx, "organization.delete", RESOURCE, organization.id, before=before,
+                       organization_id=ctx.principal.home_organization.id)

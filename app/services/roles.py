@@ -1,0 +1,119 @@
+"""Roles: the built-in ones (not deletable) and custom ones."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.context import Context, Principal
+from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound
+from app.core.pagination import ListParams, apply_sort, paginate
+from app.core.permissions import BUILTIN_ROLES, PERMISSIONS, SCOPE_ORDER
+from app.models import ApiKey, Role, User
+from app.models.roles import RoleCreate, RoleUpdate
+from app.services import audit
+from app.services.scoping import require_scope_all
+
+RESOURCE = "role"
+
+
+def builtin_roles_for(organization_id: uuid.UUID) -> list[Role]:
+    return [Role(organization_id=organization_id, name=name, description=description, permissions=permissions, builtin=True)
+            for name, (description, permissions) in BUILTIN_ROLES.items()]
+
+
+async def by_name(session: AsyncSession, organization_id: uuid.UUID, name: str) -> Role | None:
+    return (await session.execute(select(Role).where(Role.organization_id == organization_id, Role.name == name))).scalar_one_or_none()
+
+
+def check_grant(principal: Principal, role: Role, scope: str) -> None:
+    """Refuse to hand out more than the granting principal holds (no privilege escalation)."""
+    if principal.platform_admin:
+        return
+    extra = sorted(set(role.permissions) - principal.permissions)
+    if extra:
+        raise Forbidden(f"Cannot grant role '{role.name}': it has permissions you do not hold ({', '.join(extra)})")
+    if SCOPE_ORDER[scope] > SCOPE_ORDER[principal.scope]:
+        raise Forbidden(f"Cannot grant scope '{scope}' wider than your own ('{principal.scope}')")
+
+
+def _unknown_permissions(permissions: list[str], errors: FieldErrors) -> None:
+    for index, name in enumerate(permissions):
+        if name not in PERMISSIONS:
+            errors.add(["body", "permissions", index], f"Unknown permission '{name}'", "unknown_permission")
+
+
+async def list_roles(ctx: Context, params: ListParams) -> tuple[list[Role], int]:
+    query = select(Role).where(Role.organization_id == ctx.principal.organization_id)
+    query = apply_sort(query, params, {"name": Role.name, "created_at": Role.created_at}, "name", Role.id)
+    return await paginate(ctx.session, query, params)
+
+
+async def get(ctx: Context, role_id: uuid.UUID) -> Role:
+    role = (await ctx.session.execute(
+        select(Role).where(Role.id == role_id, Role.organization_id == ctx.principal.organization_id))).scalar_one_or_none()
+    if role is None:
+        raise NotFound("Role not found")
+    return role
+
+
+def _refuse_escalation(ctx: Context, permissions: list[str]) -> None:
+    if not ctx.principal.platform_admin:
+        extra = sorted(set(permissions) - ctx.principal.permissions)
+        if extra:
+            raise Forbidden(f"A role cannot carry permissions you do not hold ({', '.join(extra)})")
+
+
+async def create(ctx: Context, payload: RoleCreate) -> Role:
+    require_scope_all(ctx.principal, "Managing roles")
+    errors = FieldErrors()
+    _unknown_permissions(payload.permissions, errors)
+    errors.raise_if_any()
+    _refuse_escalation(ctx, payload.permissions)
+    if await by_name(ctx.session, ctx.principal.organization_id, payload.name) is not None:
+        raise Conflict(f"Role '{payload.name}' already exists")
+    role = Role(organization_id=ctx.principal.organization_id, name=payload.name, description=payload.description,
+                permissions=sorted(set(payload.permissions)))
+    ctx.session.add(role)
+    await ctx.session.flush()
+    await audit.record(ctx, "role.create", RESOURCE, role.id, after=audit.snapshot(role))
+    return role
+
+
+async def update(ctx: Context, role: Role, payload: RoleUpdate) -> Role:
+    require_scope_all(ctx.principal, "Managing roles")
+    if role.builtin:
+        raise Forbidden(f"Built-in role '{role.name}' cannot be changed")
+    changes = payload.model_dump(exclude_unset=True)
+    errors = FieldErrors()
+    if changes.get("permissions") is not None:
+        _unknown_permissions(changes["permissions"], errors)
+    errors.raise_if_any()
+    if changes.get("permissions") is not None:
+        _refuse_escalation(ctx, changes["permissions"])
+        changes["permissions"] = sorted(set(changes["permissions"]))
+    before = audit.snapshot(role)
+    for name, value in changes.items():
+        if value is not None:
+            setattr(role, name, value)
+    role.version += 1
+    await ctx.session.flush()
+    await audit.record(ctx, "role.update", RESOURCE, role.id, before=before, after=audit.snapshot(role))
+    return role
+
+
+async def delete(ctx: Context, role: Role) -> None:
+    require_scope_all(ctx.principal, "Managing roles")
+    if role.builtin:
+        raise Forbidden(f"Built-in role '{role.name}' cannot be deleted")
+    in_use = (await ctx.session.execute(select(func.count()).select_from(User).where(User.role_id == role.id))).scalar_one()
+    in_use += (await ctx.session.execute(
+        select(func.count()).select_from(ApiKey).where(ApiKey.role_id == role.id, ApiKey.revoked_at.is_(None)))).scalar_one()
+    if in_use:
+        raise Conflict(f"Role '{role.name}' is still given to {in_use} user(s) or API key(s)")
+    before = audit.snapshot(role)
+    await ctx.session.delete(role)
+    await ctx.session.flush()
+    await audit.record(ctx, "role.delete", RESOURCE, role.id, before=before)

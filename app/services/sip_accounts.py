@@ -1,0 +1,303 @@
+"""SIP accounts: numbering in the organization's range, credentials, the free pool."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.context import Context
+from app.core.errors import Conflict, FieldErrors, NotFound, ValidationProblem
+from app.core.pagination import ListParams, apply_sort, contains, paginate
+from app.core.security import generate_auth_id, generate_sip_password, sip_password_problems
+from app.models import Organization, SipAccount, User
+from app.models.sip_accounts import SipAccountCreate, SipAccountUpdate
+from app.services import audit
+from app.services.scoping import require_scope_all, restrict_to_own
+
+RESOURCE = "sip_account"
+_ALLOCATION_RETRIES = 8
+
+
+def range_text(org: Organization) -> str:
+    return f"{org.extension_min}–{org.extension_max}"
+
+
+def check_extension_range(org: Organization, extension: int, errors: FieldErrors, loc: list[str | int]) -> None:
+    if not org.extension_min <= extension <= org.extension_max:
+        errors.add(loc, f"Extension must be between {org.extension_min} and {org.extension_max}", "extension_range")
+
+
+async def lock_numbering(session: AsyncSession, org: Organization) -> None:
+    """Serialize number allocation per organization, across every API process.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the organization.
+    SQLite: every transaction starts with BEGIN IMMEDIATE, so writers are already serialized.
+    The unique constraint stays the last line of defence.
+    """
+    if session.bind.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(b"numbering:" + org.id.bytes).digest()[:8], "big", signed=True)
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+async def taken_extensions(session: AsyncSession, org_id: uuid.UUID) -> set[int]:
+    rows = await session.execute(select(SipAccount.extension).where(SipAccount.organization_id == org_id))
+    return set(rows.scalars())
+
+
+async def lowest_free_extension(session: AsyncSession, org: Organization) -> int:
+    """The lowest number of the organization's range that no account uses (409 when full)."""
+    taken = await taken_extensions(session, org.id)
+    for candidate in range(org.extension_min, org.extension_max + 1):
+        if candidate not in taken:
+            return candidate
+    raise Conflict(f"No free extension in range {range_text(org)}")
+
+
+async def _extension_in_use(session: AsyncSession, org_id: uuid.UUID, extension: int, exclude: uuid.UUID | None = None) -> bool:
+    query = select(SipAccount.id).where(SipAccount.organization_id == org_id, SipAccount.extension == extension)
+    if exclude is not None:
+        query = query.where(SipAccount.id != exclude)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def _auth_id_in_use(session: AsyncSession, org_id: uuid.UUID, auth_id: str, exclude: uuid.UUID | None = None) -> bool:
+    query = select(SipAccount.id).where(SipAccount.organization_id == org_id, SipAccount.auth_id == auth_id)
+    if exclude is not None:
+        query = query.where(SipAccount.id != exclude)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def _user_in_org(ctx: Context, user_id: uuid.UUID) -> User | None:
+    return (await ctx.session.execute(
+        select(User).where(User.id == user_id, User.organization_id == ctx.principal.organization_id)
+    )).scalar_one_or_none()
+
+
+async def _account_of_user(session: AsyncSession, user_id: uuid.UUID) -> SipAccount | None:
+    return (await session.execute(select(SipAccount).where(SipAccount.user_id == user_id))).scalar_one_or_none()
+
+
+def _password_errors(password: str, extension: int | None, auth_id: str | None, errors: FieldErrors, loc: list) -> None:
+    forbidden = tuple(s for s in (str(extension) if extension else None, auth_id) if s)
+    problems = sip_password_problems(password, forbidden_substrings=forbidden)
+    if problems:
+        errors.add(loc, "Password is too weak or unsafe: " + "; ".join(problems), "weak_password")
+
+
+async def create(ctx: Context, payload: SipAccountCreate, *, loc_prefix: tuple[str, ...] = ("body",),
+                 extension_loc: tuple[str, ...] | None = None) -> tuple[SipAccount, str]:
+    """Create an account; returns it with its plaintext password (to show once).
+
+    Without an extension the lowest free number is allocated, safely under
+    concurrency (per-organization lock + unique constraint + retry).
+    """
+    require_scope_all(ctx.principal, "Creating SIP accounts")
+    org = ctx.organization
+    session = ctx.session
+    errors = FieldErrors()
+    ext_loc = list(extension_loc or (*loc_prefix, "extension"))
+    if payload.extension is not None:
+        check_extension_range(org, payload.extension, errors, ext_loc)
+    if payload.password is not None:
+        _password_errors(payload.password, payload.extension, payload.auth_id, errors, [*loc_prefix, "password"])
+    if payload.user_id is not None:
+        user = await _user_in_org(ctx, payload.user_id)
+        if user is None:
+            errors.add([*loc_prefix, "user_id"], "No such user in this organization", "not_found")
+        elif await _account_of_user(session, user.id) is not None:
+            raise Conflict("The user already has a SIP account")
+    errors.raise_if_any()
+
+    await lock_numbering(session, org)
+    password = payload.password or generate_sip_password()
+    explicit_auth_id = payload.auth_id
+    if explicit_auth_id is not None and await _auth_id_in_use(session, org.id, explicit_auth_id):
+        raise Conflict(f"Auth ID '{explicit_auth_id}' is already in use", errors=[
+            _conflict_error([*loc_prefix, "auth_id"], f"Auth ID '{explicit_auth_id}' is already in use")])
+    for _attempt in range(_ALLOCATION_RETRIES):
+        if payload.extension is not None:
+            extension = payload.extension
+            if await _extension_in_use(session, org.id, extension):
+                raise Conflict(f"Extension {extension} is already in use",
+                               errors=[_conflict_error(ext_loc, f"Extension {extension} is already in use")])
+        else:
+            extension = await lowest_free_extension(session, org)
+        account = SipAccount(
+            organization_id=org.id, extension=extension, auth_id=explicit_auth_id or generate_auth_id(),
+            password_encrypted=ctx.secret_box.encrypt(password), user_id=payload.user_id,
+            phone_type=payload.phone_type, active=payload.active, recording=payload.recording,
+            permission_level=payload.permission_level if payload.permission_level is not None else org.default_permission_level,
+            max_contacts=payload.max_contacts,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(account)
+                await session.flush()
+        except IntegrityError:
+            # Another process took the number (or a generated auth ID collided) between
+            # our check and our insert: look again.
+            continue
+        await audit.record(ctx, "sip_account.create", RESOURCE, account.id, after=audit.snapshot(account),
+                           config_change=True)
+        return account, password
+    raise Conflict("Could not allocate an extension under heavy contention; retry the request")
+
+
+def _conflict_error(loc: list, msg: str):
+    from app.core.errors import FieldError
+
+    return FieldError(loc=loc, msg=msg, type="conflict")
+
+
+async def get(ctx: Context, account_id: uuid.UUID) -> SipAccount:
+    """One account of the caller's organization and scope, or 404."""
+    query = select(SipAccount).where(SipAccount.id == account_id, SipAccount.organization_id == ctx.principal.organization_id)
+    clause = restrict_to_own(ctx.principal, SipAccount.user_id)
+    if clause is not None:
+        query = query.where(clause)
+    account = (await ctx.session.execute(query)).scalar_one_or_none()
+    if account is None:
+        raise NotFound("SIP account not found")
+    return account
+
+
+async def list_accounts(ctx: Context, params: ListParams, *, assigned: bool | None, active: bool | None,
+                        phone_type: str | None, user_id: uuid.UUID | None) -> tuple[list[SipAccount], int]:
+    query = select(SipAccount).where(SipAccount.organization_id == ctx.principal.organization_id)
+    clause = restrict_to_own(ctx.principal, SipAccount.user_id)
+    if clause is not None:
+        query = query.where(clause)
+    if assigned is not None:
+        query = query.where(SipAccount.user_id.is_not(None) if assigned else SipAccount.user_id.is_(None))
+    if active is not None:
+        query = query.where(SipAccount.active == active)
+    if phone_type is not None:
+        query = query.where(SipAccount.phone_type == phone_type)
+    if user_id is not None:
+        query = query.where(SipAccount.user_id == user_id)
+    if params.q:
+        from sqlalchemy import String, cast, or_
+
+        query = query.where(or_(contains(cast(SipAccount.extension, String), params.q), contains(SipAccount.auth_id, params.q)))
+    columns = {"extension": SipAccount.extension, "created_at": SipAccount.created_at, "auth_id": SipAccount.auth_id,
+               "permission_level": SipAccount.permission_level}
+    query = apply_sort(query, params, columns, "extension", SipAccount.id)
+    return await paginate(ctx.session, query, params)
+
+
+def _touch(row) -> None:
+    row.version += 1
+    row.updated_at = datetime.now(UTC)
+
+
+async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -> SipAccount:
+    """Partial update; a new extension is range- and uniqueness-checked."""
+    changes = payload.model_dump(exclude_unset=True)
+    org = ctx.organization
+    errors = FieldErrors()
+    for required in ("extension", "auth_id", "phone_type", "active", "recording", "permission_level", "max_contacts"):
+        if required in changes and changes[required] is None:
+            errors.add(["body", required], "must not be null", "null")
+    if changes.get("extension") is not None:
+        check_extension_range(org, changes["extension"], errors, ["body", "extension"])
+    if "user_id" in changes and changes["user_id"] is not None:
+        if await _user_in_org(ctx, changes["user_id"]) is None:
+            errors.add(["body", "user_id"], "No such user in this organization", "not_found")
+    errors.raise_if_any()
+    if own_changes_forbidden := ({"extension", "auth_id", "user_id", "active", "permission_level"} & changes.keys()):
+        require_scope_all(ctx.principal, "Changing " + ", ".join(sorted(own_changes_forbidden)))
+    if changes.get("extension") not in (None, account.extension):
+        await lock_numbering(ctx.session, org)
+        if await _extension_in_use(ctx.session, org.id, changes["extension"], exclude=account.id):
+            raise Conflict(f"Extension {changes['extension']} is already in use")
+    if changes.get("auth_id") not in (None, account.auth_id):
+        if await _auth_id_in_use(ctx.session, org.id, changes["auth_id"], exclude=account.id):
+            raise Conflict(f"Auth ID '{changes['auth_id']}' is already in use")
+    if changes.get("user_id") not in (None, account.user_id):
+        holder = await _account_of_user(ctx.session, changes["user_id"])
+        if holder is not None and holder.id != account.id:
+            raise Conflict("The user already has a SIP account")
+    before = audit.snapshot(account)
+    for name, value in changes.items():
+        setattr(account, name, value)
+    _touch(account)
+    await ctx.session.flush()
+    await audit.record(ctx, "sip_account.update", RESOURCE, account.id, before=before, after=audit.snapshot(account),
+                       config_change=True)
+    return account
+
+
+async def delete(ctx: Context, account: SipAccount) -> None:
+    require_scope_all(ctx.principal, "Deleting SIP accounts")
+    before = audit.snapshot(account)
+    await ctx.session.delete(account)
+    await ctx.session.flush()
+    await audit.record(ctx, "sip_account.delete", RESOURCE, account.id, before=before, config_change=True)
+
+
+async def set_password(ctx: Context, account: SipAccount, password: str | None) -> str:
+    """Rotate (or set a caller-chosen, strength-checked) password; returns it to show once."""
+    if password is not None:
+        errors = FieldErrors()
+        _password_errors(password, account.extension, account.auth_id, errors, ["body", "password"])
+        errors.raise_if_any()
+    new_password = password or generate_sip_password()
+    account.password_encrypted = ctx.secret_box.encrypt(new_password)
+    _touch(account)
+    await ctx.session.flush()
+    await audit.record(ctx, "sip_account.password_rotate", RESOURCE, account.id,
+                       after={"password": new_password}, config_change=True)
+    return new_password
+
+
+async def reveal(ctx: Context, account: SipAccount) -> str:
+    """The plaintext password, for a principal holding ``sip_secrets.read``; audited."""
+    await audit.record(ctx, "sip_account.secret_reveal", RESOURCE, account.id, after={"extension": account.extension})
+    return ctx.secret_box.decrypt(account.password_encrypted)
+
+
+async def next_free(ctx: Context) -> int:
+    return await lowest_free_extension(ctx.session, ctx.organization)
+
+
+async def claim(ctx: Context, user_id: uuid.UUID) -> SipAccount:
+    """Give a user the lowest-numbered active account of the unassigned pool."""
+    require_scope_all(ctx.principal, "Claiming SIP accounts")
+    user = await _user_in_org(ctx, user_id)
+    if user is None:
+        raise ValidationProblem.field(["body", "user_id"], "No such user in this organization", "not_found")
+    if await _account_of_user(ctx.session, user.id) is not None:
+        raise Conflict("The user already has a SIP account")
+    await lock_numbering(ctx.session, ctx.organization)
+    query = (select(SipAccount)
+             .where(SipAccount.organization_id == ctx.principal.organization_id, SipAccount.user_id.is_(None),
+                    SipAccount.active.is_(True))
+             .order_by(SipAccount.extension).limit(1))
+    account = (await ctx.session.execute(query)).scalar_one_or_none()
+    if account is None:
+        raise Conflict("No free SIP account")
+    before = audit.snapshot(account)
+    account.user_id = user.id
+    _touch(account)
+    await ctx.session.flush()
+    await audit.record(ctx, "sip_account.claim", RESOURCE, account.id, before=before, after=audit.snapshot(account),
+                       config_change=True)
+    return account
+
+
+async def release_user_account(ctx: Context, user: User) -> None:
+    """Return a user's account to the pool (when the user is deleted)."""
+    account = await _account_of_user(ctx.session, user.id)
+    if account is None:
+        return
+    before = audit.snapshot(account)
+    account.user_id = None
+    _touch(account)
+    await ctx.session.flush()
+    await audit.record(ctx, "sip_account.unassign", RESOURCE, account.id, before=before, after=audit.snapshot(account),
+                       config_change=True)
