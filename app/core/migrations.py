@@ -8,7 +8,16 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parents[2]
+
+
+def _project_root() -> Path:
+    # A source checkout has alembic.ini beside app/; an installed package (the
+    # Docker image) runs from the directory holding alembic.ini.
+    source = Path(__file__).resolve().parents[2]
+    return source if (source / "alembic.ini").exists() else Path.cwd()
+
+
+ROOT = _project_root()
 
 
 def alembic_config(database_url: str) -> Config:

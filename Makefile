@@ -1,0 +1,32 @@
+# The two commands (see README.md):
+#   make run   — set up and start the service (SQLite, migrations, bootstrap owner) on 127.0.0.1:8000
+#   make test  — set up and run the whole test suite (SQLite + PostgreSQL + real Kamailio/sipp/baresip)
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench openapi system-packages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/centralino serve --host 127.0.0.1 --port 8000
+
+system-packages:
+	bash scripts/install-system-packages.sh
+
+test: $(STAMP) system-packages
+	$(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench.apply_bench
+
+openapi: $(STAMP)
+	$(VENV)/bin/centralino openapi --output openapi/openapi.json
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

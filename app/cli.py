@@ -1,0 +1,89 @@
+"""The ``centralino`` command line: serve, migrate, create-admin, apply, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from app.core.settings import get_settings
+
+cli = typer.Typer(help="Centralino: API-first PBX administration.", no_args_is_help=True, add_completion=False)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply the database migrations (alembic upgrade head)."""
+    from app.core.migrations import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("database is at the latest migration")
+
+
+@cli.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+          port: int = typer.Option(8000, help="Port to listen on"),
+          workers: int = typer.Option(1, help="Worker processes"),
+          migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="Apply migrations before serving")) -> None:
+    """Apply migrations, then serve the API (docs at /docs)."""
+    import uvicorn
+
+    if migrate_first:
+        migrate()
+    typer.echo(f"serving on http://{host}:{port} — interactive docs at http://{host}:{port}/docs")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@cli.command("create-admin")
+def create_admin(username: str = typer.Option(..., help="Login name"),
+                 password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+                 organization: str = typer.Option("default", help="Organization slug"),
+                 platform_admin: bool = typer.Option(False, help="Also a platform administrator")) -> None:
+    """Create an owner account (scope 'all') in an organization."""
+    from sqlalchemy import select
+
+    from app.core.db import create_engine, create_sessionmaker, session_scope
+    from app.core.errors import DomainError
+    from app.models import Organization
+    from app.services.bootstrap import create_admin as create
+
+    if len(password) < 8:
+        raise typer.BadParameter("the password needs at least 8 characters", param_hint="--password")
+
+    async def run() -> None:
+        engine = create_engine(get_settings())
+        try:
+            async for session in session_scope(create_sessionmaker(engine)):
+                org = (await session.execute(select(Organization).where(Organization.slug == organization))).scalar_one_or_none()
+                if org is None:
+                    raise typer.BadParameter(f"no organization '{organization}'", param_hint="--organization")
+                await create(session, org, username, password, platform_admin=platform_admin)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"owner '{username}' created in '{organization}'")
+
+
+@cli.command()
+def openapi(output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout")) -> None:
+    """Print (or write) the OpenAPI document."""
+    from app.main import create_app
+
+    text = json.dumps(create_app(get_settings()).openapi(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,261 @@
+"""Phone provisioning files, one directory per device: ``provisioning/<device id>/``.
+
+Each vendor gets its own documented file name and keys. The SIP identity is
+always ``<extension>@<organization SIP domain>`` (the digest realm the
+registrars use); when the organization has a ``sip_proxy``, phones send their
+requests there as an outbound proxy, otherwise straight to the SIP domain on
+``options.registrar_port``.
+
+Devices without an account, or whose account is inactive, get no file: the
+registrar refuses such an account anyway, and no credentials are published
+for it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.config_gen import escaping
+from app.config_gen.snapshot import AccountInfo, DeviceInfo, Snapshot
+
+_MAC = re.compile(r"[0-9a-f]{12}")
+
+
+@dataclass(frozen=True, slots=True)
+class Registrar:
+    """Where a phone registers: its SIP domain and port, and an optional outbound proxy."""
+
+    domain: str
+    port: int
+    proxy_host: str | None
+    proxy_port: int | None
+    registration_interval: int
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """The validated values of one phone line (account 1 on the device)."""
+
+    extension: str
+    auth_id: str
+    password: str
+    display_name: str
+    label: str
+
+
+def registrar_for(snapshot: Snapshot) -> Registrar:
+    """Work out the registrar address phones use from the organization and deployment options."""
+    organization = snapshot.organization
+    options = snapshot.options
+    domain = escaping.hostname(organization.sip_domain, "organization SIP domain")
+    proxy_host = proxy_port = None
+    if organization.sip_proxy:
+        proxy_host, proxy_port = escaping.host_port(
+            organization.sip_proxy, options.registrar_port, "organization SIP proxy"
+        )
+    if options.registration_interval < 60:
+        raise ValueError(f"registration interval must be at least 60 seconds, got {options.registration_interval}")
+    return Registrar(domain, options.registrar_port, proxy_host, proxy_port, options.registration_interval)
+
+
+def render_provisioning(snapshot: Snapshot) -> dict[str, str]:
+    """Render every device's provisioning file(s), keyed ``provisioning/<device id>/<file name>``."""
+    registrar = registrar_for(snapshot)
+    files: dict[str, str] = {}
+    for device in sorted(snapshot.devices, key=lambda d: d.id):
+        account = device.account
+        if account is None or not account.active:
+            continue
+        renderer = _RENDERERS.get(device.vendor)
+        if renderer is None:
+            raise ValueError(f"device {device.id}: no provisioning format for vendor {device.vendor!r}")
+        directory = f"provisioning/{escaping.identifier(device.id, 'device id')}"
+        for file_name, text in renderer(device, _line(device, account), registrar).items():
+            files[f"{directory}/{file_name}"] = text
+    return dict(sorted(files.items()))
+
+
+def _line(device: DeviceInfo, account: AccountInfo) -> Line:
+    what = f"device {device.id} (extension {account.extension})"
+    user = account.user
+    display_name = user.display_name if user is not None and user.display_name else str(account.extension)
+    return Line(
+        extension=str(account.extension),
+        auth_id=escaping.sip_user(account.auth_id, f"{what} auth_id"),
+        password=escaping.require_non_empty(account.password, f"{what} password"),
+        display_name=escaping.refuse_control_characters(display_name, f"{what} display name"),
+        label=escaping.refuse_control_characters(device.label or str(account.extension), f"{what} label"),
+    )
+
+
+def _mac(device: DeviceInfo) -> str:
+    if device.mac is None or not _MAC.fullmatch(device.mac):
+        raise ValueError(f"device {device.id}: {device.vendor} needs a MAC address of 12 lowercase hex digits")
+    return device.mac
+
+
+def _yealink(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, str]:
+    def value(text: str, what: str) -> str:
+        return escaping.line_value(text, f"device {device.id} {what}")
+
+    settings = [
+        ("account.1.enable", "1"),
+        ("account.1.label", value(line.label, "label")),
+        ("account.1.display_name", value(line.display_name, "display name")),
+        ("account.1.auth_name", value(line.auth_id, "auth_id")),
+        ("account.1.user_name", line.extension),
+        ("account.1.password", value(line.password, "password")),
+        ("account.1.sip_server.1.address", registrar.domain),
+        ("account.1.sip_server.1.port", str(registrar.port)),
+        ("account.1.sip_server.1.transport_type", "0"),  # 0 = UDP
+        ("account.1.sip_server.1.expires", str(registrar.registration_interval)),
+    ]
+    if registrar.proxy_host is not None:
+        settings += [
+            ("account.1.outbound_proxy_enable", "1"),
+            ("account.1.outbound_proxy.1.address", registrar.proxy_host),
+            ("account.1.outbound_proxy.1.port", str(registrar.proxy_port)),
+        ]
+    else:
+        settings.append(("account.1.outbound_proxy_enable", "0"))
+    # The first line must be exactly this version marker, or the phone ignores the file.
+    text = "#!version:1.0.0.1\n## Generated by Centralino: do not edit, every apply rewrites this file.\n"
+    text += "".join(f"{key} = {setting}\n" for key, setting in settings)
+    return {f"{_mac(device)}.cfg": text}
+
+
+def _grandstream(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, str]:
+    def text(value: str, what: str) -> str:
+        return escaping.xml_text(value, f"device {device.id} {what}")
+
+    mac = _mac(device)
+    # P-value meanings from Grandstream's configuration templates.
+    values = [
+        ("P271", "1"),  # account active
+        ("P270", text(line.label, "label")),  # account name
+        ("P47", f"{registrar.domain}:{registrar.port}"),  # SIP server
+    ]
+    if registrar.proxy_host is not None:
+        values.append(("P48", f"{registrar.proxy_host}:{registrar.proxy_port}"))  # outbound proxy
+    values += [
+        ("P35", line.extension),  # SIP user ID
+        ("P36", text(line.auth_id, "auth_id")),  # authenticate ID
+        ("P34", text(line.password, "password")),  # authenticate password
+        ("P3", text(line.display_name, "display name")),  # name shown as caller id
+        ("P32", str(math.ceil(registrar.registration_interval / 60))),  # register expiration, minutes
+    ]
+    body = "".join(f"    <{key}>{value}</{key}>\n" for key, value in values)
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        "<!-- Generated by Centralino: do not edit, every apply rewrites this file. -->\n"
+        '<gs_provision version="1">\n'
+        f"  <mac>{mac}</mac>\n"
+        '  <config version="1">\n'
+        f"{body}"
+        "  </config>\n"
+        "</gs_provision>\n"
+    )
+    return {f"cfg{mac}.xml": document}
+
+
+def _polycom(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, str]:
+    def attribute(value: str, what: str) -> str:
+        return escaping.xml_attribute(value, f"device {device.id} {what}")
+
+    mac = _mac(device)
+    # The phone first fetches <mac>.cfg, a *master* configuration file that
+    # only lists the configuration files to load; the line settings go into
+    # the per-phone file it names.
+    settings_file = f"phone{mac}.cfg"
+    master = (
+        '<?xml version="1.0" standalone="yes"?>\n'
+        "<!-- Generated by Centralino: do not edit, every apply rewrites this file. -->\n"
+        f'<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="{settings_file}" MISC_FILES="" '
+        'LOG_FILE_DIRECTORY="" OVERRIDES_DIRECTORY="" CONTACTS_DIRECTORY="" LICENSE_DIRECTORY=""/>\n'
+    )
+    attributes = [
+        ("reg.1.displayName", attribute(line.display_name, "display name")),
+        ("reg.1.address", line.extension),
+        ("reg.1.label", attribute(line.label, "label")),
+        ("reg.1.type", "private"),
+        ("reg.1.auth.userId", attribute(line.auth_id, "auth_id")),
+        ("reg.1.auth.password", attribute(line.password, "password")),
+        ("reg.1.server.1.address", registrar.domain),
+        ("reg.1.server.1.port", str(registrar.port)),
+        ("reg.1.server.1.transport", "UDPOnly"),
+        ("reg.1.server.1.expires", str(registrar.registration_interval)),
+        ("reg.1.server.1.register", "1"),
+    ]
+    if registrar.proxy_host is not None:
+        attributes += [
+            ("reg.1.outboundProxy.address", registrar.proxy_host),
+            ("reg.1.outboundProxy.port", str(registrar.proxy_port)),
+            ("reg.1.outboundProxy.transport", "UDPOnly"),
+        ]
+    settings = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        "<!-- Generated by Centralino: do not edit, every apply rewrites this file. -->\n"
+        "<polycomConfig>\n"
+        "  <reg\n"
+        + "".join(f'    {name}="{value}"\n' for name, value in attributes)
+        + "  />\n"
+        "</polycomConfig>\n"
+    )
+    return {f"{mac}.cfg": master, settings_file: settings}
+
+
+def _snom(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, str]:
+    def text(value: str, what: str) -> str:
+        return escaping.xml_text(value, f"device {device.id} {what}")
+
+    values = [
+        ("user_active", "on"),
+        ("user_realname", text(line.display_name, "display name")),
+        ("user_name", line.extension),
+        ("user_host", f"{registrar.domain}:{registrar.port}"),
+        ("user_pname", text(line.auth_id, "auth_id")),  # authentication user
+        ("user_pass", text(line.password, "password")),
+        ("user_expiry", str(registrar.registration_interval)),
+    ]
+    if registrar.proxy_host is not None:
+        values.append(("user_outbound", f"{registrar.proxy_host}:{registrar.proxy_port};transport=udp"))
+    # perm="R": the account is managed here, users must not change it on the phone.
+    body = "".join(f'    <{key} idx="1" perm="R">{value}</{key}>\n' for key, value in values)
+    document = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        "<!-- Generated by Centralino: do not edit, every apply rewrites this file. -->\n"
+        "<settings>\n"
+        "  <phone-settings>\n"
+        f"{body}"
+        "  </phone-settings>\n"
+        "</settings>\n"
+    )
+    return {f"{_mac(device)}.xml": document}
+
+
+def _baresip(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, str]:
+    def quoted(value: str, what: str) -> str:
+        return escaping.baresip_quoted(value, f"device {device.id} {what}")
+
+    account = (
+        f"{quoted(line.display_name, 'display name')} "
+        f"<sip:{line.extension}@{registrar.domain}:{registrar.port};transport=udp>"
+        f";auth_user={quoted(line.auth_id, 'auth_id')}"
+        f";auth_pass={quoted(line.password, 'password')}"
+    )
+    if registrar.proxy_host is not None:
+        account += f';outbound="sip:{registrar.proxy_host}:{registrar.proxy_port};transport=udp"'
+    account += f";regint={registrar.registration_interval}"
+    return {"accounts": f"# Generated by Centralino: do not edit, every apply rewrites this file.\n{account}\n"}
+
+
+_RENDERERS: dict[str, Callable[[DeviceInfo, Line, Registrar], dict[str, str]]] = {
+    "yealink": _yealink,
+    "grandstream": _grandstream,
+    "polycom": _polycom,
+    "snom": _snom,
+    "baresip": _baresip,
+}
