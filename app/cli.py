@@ -73,6 +73,55 @@ def create_admin(username: str = typer.Option(..., help="Login name"),
 
 
 @cli.command()
+def apply(organization: str | None = typer.Option(None, help="Organization slug (default: every organization)"),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change")) -> None:
+    """Render and publish the configuration (what POST /api/v1/config/apply does)."""
+    from sqlalchemy import select
+
+    from app.core.context import Context, system_principal
+    from app.core.db import create_engine, create_sessionmaker, session_scope
+    from app.core.security import SecretBox
+    from app.models import Organization
+    from app.models.config import ApplyRequest
+    from app.services import config
+
+    settings = get_settings()
+
+    async def run() -> int:
+        engine = create_engine(settings)
+        maker = create_sessionmaker(engine)
+        failures = 0
+        try:
+            async for session in session_scope(maker):
+                query = select(Organization).order_by(Organization.slug)
+                if organization:
+                    query = query.where(Organization.slug == organization)
+                organizations = (await session.execute(query)).scalars().all()
+            if not organizations:
+                raise typer.BadParameter(f"no organization '{organization}'", param_hint="--organization")
+            for org in organizations:
+                async for session in session_scope(maker):
+                    ctx = Context(session=session, principal=system_principal(org, "cli"), settings=settings,
+                                  request_id=None, secret_box=SecretBox(settings.fernet_key_material()))
+                    result = await config.apply(ctx, ApplyRequest(dry_run=dry_run))
+                changed = [f for f in result.files if f.status != "unchanged"]
+                verb = "would change" if dry_run else ("revision %s" % result.revision if result.created else "unchanged")
+                typer.echo(f"{org.slug}: {verb}; {len(changed)} file(s) differ")
+                for change in changed:
+                    typer.echo(f"  {change.status:9} {change.path}")
+                    if dry_run and change.diff:
+                        typer.echo(change.diff)
+                for reload in result.reloads:
+                    typer.echo(f"  reload {reload.target}: exit {reload.exit_code} {'ok' if reload.ok else 'FAILED'}")
+                    failures += 0 if reload.ok else 1
+        finally:
+            await engine.dispose()
+        return failures
+
+    raise typer.Exit(1 if asyncio.run(run()) else 0)
+
+
+@cli.command()
 def openapi(output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout")) -> None:
     """Print (or write) the OpenAPI document."""
     from app.main import create_app

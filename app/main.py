@@ -15,7 +15,9 @@ from app.core.db import create_engine, create_sessionmaker, session_scope
 from app.core.errors import Problem, install_error_handlers
 from app.core.security import SecretBox
 from app.core.settings import Settings, get_settings
-from app.routers import api_keys, audit, auth, health, organizations, roles, sip_accounts, users
+from app.core.ratelimit import RateLimiter
+from app.routers import (api_keys, audit, auth, config, devices, health, organizations, provisioning, roles,
+                         sip_accounts, users)
 from app.services.bootstrap import ensure_bootstrap
 
 log = logging.getLogger("centralino")
@@ -72,17 +74,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Centralino", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
         openapi_tags=[{"name": name} for name in
-                      ("auth", "api-keys", "organizations", "roles", "users", "sip-accounts", "audit", "operations")],
+                      ("auth", "api-keys", "organizations", "roles", "users", "sip-accounts", "devices", "config",
+                       "audit", "operations")],
     )
     app.state.settings = settings
     app.state.bootstrap = True
+    app.state.provisioning_limiter = RateLimiter(settings.provisioning_rate_limit_per_minute)
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag", "X-Request-ID", "Retry-After"])
     app.add_middleware(RequestIdMiddleware)
     for router in (auth.router, api_keys.router, organizations.router, organizations.own_router, roles.permissions_router,
-                   roles.router, users.router, sip_accounts.router, audit.router, health.router):
+                   roles.router, users.router, sip_accounts.router, devices.router, config.router, audit.router,
+                   provisioning.router, health.router):
         app.include_router(router)
     _register_problem_schema(app)
     return app

@@ -113,7 +113,7 @@ class Kamailio:
         self._process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        """Return the exact command line used to start Kamailio (also handy in failure messages)."""
+        """Return the exact command line that starts Kamailio: the shipped config plus ``-A`` defines."""
         run_dir = self.work_dir / "run"
         return [
             KAMAILIO_BIN,
@@ -152,8 +152,17 @@ class Kamailio:
                 raise RuntimeError(f"kamailio exited with {self._process.returncode}:\n{self.log_text()}")
             if sip_options_answered(self.port):
                 return
+            # Not bound yet (the probe was refused at once): poll again shortly.
+            time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"kamailio did not answer on port {self.port} within {ready_timeout_s}s:\n{self.log_text()}")
+
+    @property
+    def pid(self) -> int | None:
+        """The PID of the running Kamailio main process, or None before start and after it exited."""
+        if self._process is None or self._process.poll() is not None:
+            return None
+        return self._process.pid
 
     def stop(self) -> None:
         """Stop Kamailio by its PID (no-op when it is not running)."""

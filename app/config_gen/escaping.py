@@ -20,7 +20,8 @@ from xml.sax.saxutils import escape as _xml_escape
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 # Hostnames and IPv4 addresses; IPv6 literals are not accepted as SIP domains.
-_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 # Names that become Asterisk section or context names, and path components.
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # RFC 3261 "user" characters minus ":" and "@": Kamailio 5.6 cuts a digest
@@ -162,14 +163,6 @@ def xml_attribute(value: str, what: str) -> str:
     """Escape text for a double-quoted XML attribute value."""
     refuse_control_characters(value, what)
     return _xml_escape(value, {'"': "&quot;", "'": "&apos;"})
-
-
-# --- Plain key = value files (Yealink) -------------------------------------
-
-
-def line_value(value: str, what: str) -> str:
-    """Return a value for a ``key = value`` line: anything but a line break or control character."""
-    return refuse_control_characters(value, what)
 
 
 # --- baresip ---------------------------------------------------------------

@@ -45,7 +45,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 class Principal:
     """Who is calling, on behalf of which organization, with which rights."""
 
-    kind: Literal["user", "api_key"]
+    kind: Literal["user", "api_key", "system"]
     id: uuid.UUID
     name: str
     home_organization: Organization
@@ -195,3 +195,12 @@ class require:  # noqa: N801 - reads as a declaration: Depends(require("users.wr
         if self.scope_all:
             parts.append("management scope `all`")
         return " and ".join(parts) if parts else "any authenticated principal"
+
+
+def system_principal(organization: Organization, name: str = "system") -> Principal:
+    """The principal of work started outside HTTP (the CLI): owner rights in one organization."""
+    from app.core.permissions import BUILTIN_ROLES
+
+    return Principal(kind="system", id=uuid.UUID(int=0), name=name, home_organization=organization,
+                     organization=organization, role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]),
+                     scope="all", platform_admin=True, user_id=None)

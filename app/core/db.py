@@ -54,7 +54,24 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
     async with maker() as session:
         try:
             yield session
+            await run_before_commit(session)
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+
+
+async def run_before_commit(session: AsyncSession) -> None:
+    """Run the callbacks services registered with ``on_commit``, as the last writes of the transaction."""
+    callbacks = session.info.pop("before_commit", {})
+    for callback in callbacks.values():
+        await callback(session)
+
+
+def on_commit(session: AsyncSession, key: str, callback) -> None:
+    """Register ``callback(session)`` to run once, just before this transaction commits.
+
+    Writes made there commit or roll back with the rest of the transaction, and
+    running them last keeps any row locks they take as short as possible.
+    """
+    session.info.setdefault("before_commit", {}).setdefault(key, callback)

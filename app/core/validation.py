@@ -35,6 +35,7 @@ def _text(max_length: int, min_length: int = 1):
 
 
 Name = _text(100)
+OptionalName = _text(100, min_length=0)
 Label = _text(200)
 Description = _text(500, min_length=0)
 

@@ -10,7 +10,7 @@ from pydantic import EmailStr, StringConstraints
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.validation import Language, Name, PhoneNumber, Username
+from app.core.validation import Language, Name, OptionalName, PhoneNumber, Username
 from app.models.base import TenantRow
 from app.models.roles import Scope
 
@@ -72,7 +72,7 @@ class SipAccountSummary(SQLModel):
 
 class UserBase(SQLModel):
     first_name: Name = Field(schema_extra={"examples": ["Anna"]})
-    last_name: Annotated[str, StringConstraints(max_length=100)] = Field(default="", schema_extra={"examples": ["Nowak"]})
+    last_name: OptionalName = Field(default="", schema_extra={"examples": ["Nowak"]})
     email: EmailStr | None = Field(default=None, schema_extra={"examples": ["anna.nowak@example.com"]})
     mobile: PhoneNumber | None = None
     caller_id: PhoneNumber | None = Field(default=None, description="Outbound caller ID, E.164")
@@ -95,7 +95,7 @@ class UserCreate(UserBase):
 
 class UserUpdate(SQLModel):
     first_name: Name | None = None
-    last_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    last_name: OptionalName | None = None
     email: EmailStr | None = None
     mobile: PhoneNumber | None = None
     caller_id: PhoneNumber | None = None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.core.context import Context
 from app.core.pagination import ListParams, apply_sort, paginate
 from app.models import AuditEntry
+from app.services import config_state
 
 _SECRET_MARKERS = ("password", "pin", "secret", "key_hash", "token", "encrypted")
 MASK = "***"
@@ -45,8 +46,11 @@ async def record(ctx: Context, action: str, resource_type: str, resource_id: Any
                  config_change: bool = False, organization_id: uuid.UUID | None = None) -> None:
     """Add an audit entry to the current transaction (so it exists only if the change commits)."""
     principal = ctx.principal
+    organization_id = organization_id or principal.organization_id
+    if config_change:
+        config_state.note_change(ctx.session, organization_id)
     ctx.session.add(AuditEntry(
-        organization_id=organization_id or principal.organization_id,
+        organization_id=organization_id,
         actor_type=principal.kind, actor_id=principal.id, actor_name=principal.name,
         action=action, resource_type=resource_type,
         resource_id=str(resource_id) if resource_id is not None else None,

@@ -1,0 +1,313 @@
+"""Save, then apply: render every enabled target from one snapshot, publish atomically, keep revisions.
+
+The number of SQL statements an apply runs does not depend on the size of the
+organization: the snapshot is two queries, whatever the number of accounts or devices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import hashlib
+import os
+import signal
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config_gen import writer
+from app.config_gen.render import SECRET_PATH_PREDICATE, TARGETS, render_targets
+from app.config_gen.snapshot import AccountInfo, DeviceInfo, OrganizationInfo, RenderOptions, Snapshot, UserInfo
+from app.core.context import Context
+from app.core.errors import Forbidden, NotFound, ValidationProblem
+from app.core.security import SecretBox
+from app.core.settings import Settings
+from app.models import ConfigRevision, ConfigState, Device, Organization, SipAccount, User
+from app.models.config import (ApplyRequest, ApplyResult, ConfigStatus, FileChange, ReloadResult, RestoreResult,
+                               RevisionDiff)
+from app.services import audit
+from app.services.config_state import upsert
+
+RESOURCE = "config"
+_DIFF_LIMIT = 200_000  # characters of diff per file in a response
+
+
+def organization_dir(settings: Settings, organization: Organization) -> Path:
+    return settings.config_dir / organization.slug
+
+
+def render_options(settings: Settings) -> RenderOptions:
+    transports = [("transport-udp", "udp", settings.asterisk_udp_bind)]
+    if settings.asterisk_wss_bind:
+        transports.append(("transport-wss", "wss", settings.asterisk_wss_bind))
+    return RenderOptions(asterisk_transports=tuple(transports), registrar_port=settings.registrar_port)
+
+
+async def load_snapshot(session: AsyncSession, organization: Organization, box: SecretBox,
+                        options: RenderOptions) -> Snapshot:
+    """Everything the renderers need, in two queries (accounts with their users; devices)."""
+    rows = (await session.execute(
+        select(SipAccount, User).outerjoin(User, User.id == SipAccount.user_id)
+        .where(SipAccount.organization_id == organization.id).order_by(SipAccount.extension)
+    )).all()
+    accounts: dict = {}
+    for account, user in rows:
+        user_info = None
+        if user is not None:
+            pin = box.decrypt(user.voicemail_pin_encrypted) if user.voicemail_enabled and user.voicemail_pin_encrypted else None
+            user_info = UserInfo(id=str(user.id), first_name=user.first_name, last_name=user.last_name, email=user.email,
+                                 caller_id=user.caller_id, language=user.language,
+                                 voicemail_enabled=user.voicemail_enabled and pin is not None, voicemail_pin=pin)
+        accounts[account.id] = AccountInfo(
+            id=str(account.id), extension=account.extension, auth_id=account.auth_id,
+            password=box.decrypt(account.password_encrypted), active=account.active, phone_type=account.phone_type,
+            recording=account.recording, permission_level=account.permission_level,
+            max_contacts=account.max_contacts, user=user_info)
+    devices = (await session.execute(
+        select(Device).where(Device.organization_id == organization.id).order_by(Device.id))).scalars().all()
+    return Snapshot(
+        organization=OrganizationInfo(id=str(organization.id), slug=organization.slug, name=organization.name,
+                                      sip_domain=organization.sip_domain, sip_proxy=organization.sip_proxy,
+                                      timezone=organization.timezone, ring_timeout=organization.ring_timeout),
+        accounts=tuple(accounts.values()),
+        devices=tuple(DeviceInfo(id=str(d.id), mac=d.mac, vendor=d.vendor, model=d.model, label=d.label,
+                                 account=accounts.get(d.sip_account_id)) for d in devices),
+        options=options,
+    )
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _diff(path: str, old: bytes | None, new: bytes | None) -> str:
+    text = "".join(difflib.unified_diff(
+        (old or b"").decode("utf-8", "replace").splitlines(keepends=True),
+        (new or b"").decode("utf-8", "replace").splitlines(keepends=True),
+        fromfile=f"a/{path}", tofile=f"b/{path}"))
+    return text if len(text) <= _DIFF_LIMIT else text[:_DIFF_LIMIT] + "\n[diff truncated]\n"
+
+
+def _compare(ctx: Context, old_hashes: dict[str, str], new_files: dict[str, bytes],
+             read_old, with_diff: bool) -> list[FileChange]:
+    """Per-file status against the live set; diffs of secret files only for sip_secrets.read holders."""
+    may_see_secrets = ctx.principal.can("sip_secrets.read")
+    changes = []
+    for path in sorted(set(old_hashes) | set(new_files)):
+        new = new_files.get(path)
+        new_hash = _sha256(new) if new is not None else None
+        old_hash = old_hashes.get(path)
+        status = ("added" if old_hash is None else "removed" if new is None
+                  else "unchanged" if old_hash == new_hash else "changed")
+        diff = None
+        if with_diff and status != "unchanged" and (may_see_secrets or not SECRET_PATH_PREDICATE(path)):
+            diff = _diff(path, read_old(path) if old_hash is not None else None, new)
+        changes.append(FileChange(path=path, status=status, sha256=new_hash, diff=diff))
+    return changes
+
+
+async def _last_revision(session: AsyncSession, organization_id) -> ConfigRevision | None:
+    return (await session.execute(
+        select(ConfigRevision).where(ConfigRevision.organization_id == organization_id)
+        .order_by(ConfigRevision.number.desc()).limit(1))).scalar_one_or_none()
+
+
+async def _lock(session: AsyncSession, organization_id) -> ConfigState:
+    """One apply at a time per organization, across processes.
+
+    PostgreSQL: the organization's config_states row is locked FOR UPDATE until commit
+    (writers touch that row last, so they wait a moment rather than interleave).
+    SQLite: every transaction starts with BEGIN IMMEDIATE, which already serializes them.
+    """
+    await session.execute(upsert(session)(ConfigState).values(organization_id=organization_id)
+                          .on_conflict_do_nothing(index_elements=[ConfigState.organization_id]))
+    return (await session.execute(select(ConfigState).where(ConfigState.organization_id == organization_id)
+                                  .with_for_update())).scalar_one()
+
+
+def _enabled_targets(settings: Settings, requested: list[str] | None) -> list[str]:
+    enabled = [t for t in TARGETS if t in settings.config_targets]
+    if requested is None:
+        return enabled
+    disabled = sorted(set(requested) - set(enabled))
+    if disabled:
+        raise ValidationProblem.field(["body", "targets"], f"Target(s) not enabled on this server: {', '.join(disabled)}")
+    return [t for t in enabled if t in requested]
+
+
+def _live_reader(org_dir: Path):
+    live = org_dir / "current"
+
+    def read(path: str) -> bytes | None:
+        try:
+            return (live / path).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    return read
+
+
+async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
+    """Render the enabled targets; make a revision and publish it when the output differs from the live one."""
+    session, settings, organization = ctx.session, ctx.settings, ctx.organization
+    targets = _enabled_targets(settings, request.targets)
+    state = None if request.dry_run else await _lock(session, organization.id)
+    last = await _last_revision(session, organization.id)
+    org_dir = organization_dir(settings, organization)
+    read_old = _live_reader(org_dir)
+    old_hashes = dict(last.files) if last else {}
+
+    snapshot = await load_snapshot(session, organization, ctx.secret_box, render_options(settings))
+    rendered = {path: text.encode() for path, text in render_targets(snapshot, targets).items()}
+    # Targets not applied now keep their live files: a revision is always the whole set.
+    prefixes = tuple(f"{t}/" for t in targets)
+    new_files = dict(rendered)
+    for path in old_hashes:
+        if not path.startswith(prefixes):
+            kept = read_old(path)
+            if kept is not None:
+                new_files[path] = kept
+    changes = _compare(ctx, old_hashes, new_files, read_old, with_diff=request.dry_run)
+    changed = any(c.status != "unchanged" for c in changes)
+    if request.dry_run:
+        return ApplyResult(dry_run=True, created=False, revision=last.number if last else None, files=changes)
+
+    reloads: list[ReloadResult] = []
+    number = last.number if last else None
+    if changed:
+        number = max(last.number if last else 0, writer.latest_revision_number(org_dir)) + 1
+        await asyncio.to_thread(writer.publish, org_dir, number, new_files, SECRET_PATH_PREDICATE)
+        reloads = await run_reloads(settings, organization, org_dir, targets)
+        session.add(ConfigRevision(
+            organization_id=organization.id, number=number, actor_id=ctx.principal.id, actor_name=ctx.principal.name,
+            targets=targets, files={c.path: c.sha256 for c in changes if c.sha256 is not None},
+            reloads=[r.model_dump() for r in reloads]))
+        await _prune(session, settings, organization, org_dir, number)
+    state.pending_changes = 0
+    state.live_differs = False
+    await audit.record(ctx, "config.apply", RESOURCE, number, after={
+        "revision": number, "created": changed, "targets": targets,
+        "files": {c.path: c.status for c in changes if c.status != "unchanged"},
+        "reloads": [{"target": r.target, "exit_code": r.exit_code, "ok": r.ok} for r in reloads]})
+    return ApplyResult(dry_run=False, created=changed, revision=number, files=changes, reloads=reloads)
+
+
+async def _prune(session: AsyncSession, settings: Settings, organization: Organization, org_dir: Path, newest: int) -> None:
+    oldest_kept = newest - settings.config_keep_revisions + 1
+    await session.execute(delete(ConfigRevision).where(ConfigRevision.organization_id == organization.id,
+                                                       ConfigRevision.number < oldest_kept))
+    await asyncio.to_thread(writer.prune, org_dir, settings.config_keep_revisions, {newest})
+
+
+async def run_reloads(settings: Settings, organization: Organization, org_dir: Path,
+                      targets: list[str]) -> list[ReloadResult]:
+    """Run each applied target's reload command (if configured) after the switch; report, never hide, failures."""
+    results = []
+    for target in targets:
+        command = getattr(settings, f"reload_{target}", None)
+        if not command:
+            continue
+        env = {**os.environ, "CENTRALINO_ORGANIZATION": organization.slug,
+               "CENTRALINO_LIVE_DIR": str(org_dir / "current")}
+        try:
+            # A session of its own, so a timeout can stop the command's children too.
+            process = await asyncio.create_subprocess_shell(
+                command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
+                start_new_session=True)
+        except OSError as exc:
+            results.append(ReloadResult(target=target, command=command, exit_code=None, output=str(exc), ok=False))
+            continue
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=settings.reload_timeout_seconds)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+            results.append(ReloadResult(target=target, command=command, exit_code=None, ok=False,
+                                        output=f"timed out after {settings.reload_timeout_seconds} s"))
+            continue
+        text = output.decode("utf-8", "replace")[-4000:]
+        results.append(ReloadResult(target=target, command=command, exit_code=process.returncode, output=text,
+                                    ok=process.returncode == 0))
+    return results
+
+
+async def status(ctx: Context) -> ConfigStatus:
+    state = await ctx.session.get(ConfigState, ctx.principal.organization_id)
+    last = await _last_revision(ctx.session, ctx.principal.organization_id)
+    pending = state.pending_changes if state else 0
+    return ConfigStatus(pending=pending > 0 or bool(state and state.live_differs), changes_since_apply=pending,
+                        last_change_at=state.last_change_at if state else None,
+                        last_revision=last.number if last else None, last_applied_at=last.created_at if last else None,
+                        live_differs_from_database=bool(state and state.live_differs))
+
+
+async def list_revisions(ctx: Context, limit: int, offset: int) -> tuple[list[ConfigRevision], int, int | None]:
+    base = select(ConfigRevision).where(ConfigRevision.organization_id == ctx.principal.organization_id)
+    total = (await ctx.session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    rows = (await ctx.session.execute(base.order_by(ConfigRevision.number.desc()).limit(limit).offset(offset))).scalars().all()
+    last = await _last_revision(ctx.session, ctx.principal.organization_id)
+    return list(rows), total, last.number if last else None
+
+
+async def get_revision(ctx: Context, number: int) -> ConfigRevision:
+    revision = (await ctx.session.execute(select(ConfigRevision).where(
+        ConfigRevision.organization_id == ctx.principal.organization_id, ConfigRevision.number == number))).scalar_one_or_none()
+    if revision is None:
+        raise NotFound(f"Revision {number} not found (it may have been pruned)")
+    return revision
+
+
+def _check_secret_access(ctx: Context, path: str) -> None:
+    if SECRET_PATH_PREDICATE(path) and not ctx.principal.can("sip_secrets.read"):
+        raise Forbidden(f"'{path}' holds secrets: reading it needs sip_secrets.read")
+
+
+def _revision_file(ctx: Context, revision: ConfigRevision, path: str) -> bytes:
+    if path not in revision.files:
+        raise NotFound(f"Revision {revision.number} has no file '{path}'")
+    data = writer.read_revision_file(organization_dir(ctx.settings, ctx.organization), revision.number, path)
+    if data is None:
+        raise NotFound(f"The files of revision {revision.number} are no longer on disk")
+    return data
+
+
+async def revision_file(ctx: Context, number: int, path: str) -> bytes:
+    """One file of a revision, byte for byte (secret files need sip_secrets.read; audited)."""
+    revision = await get_revision(ctx, number)
+    _check_secret_access(ctx, path)
+    data = _revision_file(ctx, revision, path)
+    if SECRET_PATH_PREDICATE(path):
+        await audit.record(ctx, "config.secret_file_read", RESOURCE, number, after={"path": path})
+    return data
+
+
+async def diff_revisions(ctx: Context, base_number: int, other_number: int) -> RevisionDiff:
+    base, other = await get_revision(ctx, base_number), await get_revision(ctx, other_number)
+    other_files = {path: _revision_file(ctx, other, path) for path in other.files}
+    changes = _compare(ctx, dict(base.files), other_files, lambda p: _revision_file(ctx, base, p), with_diff=True)
+    return RevisionDiff(base=base_number, other=other_number, files=changes)
+
+
+async def restore(ctx: Context, number: int) -> RestoreResult:
+    """Make an older revision's files live again, byte for byte, as a new revision."""
+    session, settings, organization = ctx.session, ctx.settings, ctx.organization
+    state = await _lock(session, organization.id)
+    source = await get_revision(ctx, number)
+    files = {path: _revision_file(ctx, source, path) for path in source.files}
+    last = await _last_revision(session, organization.id)
+    org_dir = organization_dir(settings, organization)
+    new_number = max(last.number if last else 0, writer.latest_revision_number(org_dir)) + 1
+    await asyncio.to_thread(writer.publish, org_dir, new_number, files, SECRET_PATH_PREDICATE)
+    targets = sorted({path.split("/", 1)[0] for path in files})
+    reloads = await run_reloads(settings, organization, org_dir, [t for t in TARGETS if t in targets])
+    session.add(ConfigRevision(organization_id=organization.id, number=new_number, actor_id=ctx.principal.id,
+                               actor_name=ctx.principal.name, targets=targets, files=dict(source.files),
+                               restored_from=number, reloads=[r.model_dump() for r in reloads]))
+    state.live_differs = True
+    await _prune(session, settings, organization, org_dir, new_number)
+    await audit.record(ctx, "config.restore", RESOURCE, new_number, after={"revision": new_number, "restored_from": number})
+    return RestoreResult(revision=new_number, restored_from=number, database_differs=True, reloads=reloads)
+

@@ -1,0 +1,161 @@
+"""Devices and their secret provisioning URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from app.config_gen.provisioning import provisioning_filename
+from app.core.context import Context
+from app.core.errors import Conflict, FieldError, FieldErrors, NotFound
+from app.core.pagination import ListParams, apply_sort, contains, paginate
+from app.models import Device, SipAccount
+from app.models.devices import HARDWARE_VENDORS, DeviceCreate, DeviceUpdate
+from app.services import audit
+from app.services.scoping import require_scope_all, restrict_to_own
+
+RESOURCE = "device"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def _check_account(ctx: Context, account_id: uuid.UUID | None, errors: FieldErrors) -> None:
+    if account_id is None:
+        return
+    found = (await ctx.session.execute(select(SipAccount.id).where(
+        SipAccount.id == account_id, SipAccount.organization_id == ctx.principal.organization_id))).first()
+    if found is None:
+        errors.add(["body", "sip_account_id"], "No such SIP account in this organization", "not_found")
+
+
+async def _check_mac_free(ctx: Context, mac: str | None, exclude: uuid.UUID | None = None) -> None:
+    if mac is None:
+        return
+    query = select(Device.id).where(Device.organization_id == ctx.principal.organization_id, Device.mac == mac)
+    if exclude is not None:
+        query = query.where(Device.id != exclude)
+    if (await ctx.session.execute(query)).first() is not None:
+        msg = f"A device with MAC {mac} already exists"
+        raise Conflict(msg, errors=[FieldError(loc=["body", "mac"], msg=msg, type="conflict")])
+
+
+async def create(ctx: Context, payload: DeviceCreate) -> tuple[Device, str]:
+    """A device and its provisioning token (returned once)."""
+    require_scope_all(ctx.principal, "Creating devices")
+    errors = FieldErrors()
+    await _check_account(ctx, payload.sip_account_id, errors)
+    errors.raise_if_any()
+    await _check_mac_free(ctx, payload.mac)
+    token = new_token()
+    device = Device(organization_id=ctx.principal.organization_id, **payload.model_dump(),
+                    provisioning_token_hash=hash_token(token))
+    ctx.session.add(device)
+    await ctx.session.flush()
+    await audit.record(ctx, "device.create", RESOURCE, device.id, after=audit.snapshot(device), config_change=True)
+    return device, token
+
+
+def _query(ctx: Context):
+    query = select(Device).where(Device.organization_id == ctx.principal.organization_id)
+    clause = restrict_to_own(ctx.principal, SipAccount.user_id)
+    if clause is not None:
+        query = query.join(SipAccount, SipAccount.id == Device.sip_account_id).where(clause)
+    return query
+
+
+async def get(ctx: Context, device_id: uuid.UUID) -> Device:
+    device = (await ctx.session.execute(_query(ctx).where(Device.id == device_id))).scalar_one_or_none()
+    if device is None:
+        raise NotFound("Device not found")
+    return device
+
+
+async def list_devices(ctx: Context, params: ListParams, *, vendor: str | None,
+                       sip_account_id: uuid.UUID | None) -> tuple[list[Device], int]:
+    query = _query(ctx)
+    if vendor is not None:
+        query = query.where(Device.vendor == vendor)
+    if sip_account_id is not None:
+        query = query.where(Device.sip_account_id == sip_account_id)
+    if params.q:
+        query = query.where(contains(Device.label, params.q) | contains(Device.mac, params.q.replace(":", ""))
+                            | contains(Device.model, params.q))
+    query = apply_sort(query, params, {"mac": Device.mac, "label": Device.label, "vendor": Device.vendor,
+                                       "created_at": Device.created_at}, "created_at", Device.id)
+    return await paginate(ctx.session, query, params)
+
+
+async def update(ctx: Context, device: Device, payload: DeviceUpdate) -> Device:
+    require_scope_all(ctx.principal, "Changing devices")
+    changes = payload.model_dump(exclude_unset=True)
+    errors = FieldErrors()
+    if "vendor" in changes and changes["vendor"] is None:
+        errors.add(["body", "vendor"], "must not be null", "null")
+    vendor = changes.get("vendor") or device.vendor
+    mac = changes["mac"] if "mac" in changes else device.mac
+    if vendor in HARDWARE_VENDORS and mac is None:
+        errors.add(["body", "mac"], f"a {vendor} phone needs its MAC address", "missing")
+    if "sip_account_id" in changes:
+        await _check_account(ctx, changes["sip_account_id"], errors)
+    errors.raise_if_any()
+    if "mac" in changes:
+        await _check_mac_free(ctx, changes["mac"], exclude=device.id)
+    before = audit.snapshot(device)
+    for name, value in changes.items():
+        setattr(device, name, value)
+    device.version += 1
+    device.updated_at = datetime.now(UTC)
+    await ctx.session.flush()
+    await audit.record(ctx, "device.update", RESOURCE, device.id, before=before, after=audit.snapshot(device),
+                       config_change=True)
+    return device
+
+
+async def delete(ctx: Context, device: Device) -> None:
+    require_scope_all(ctx.principal, "Deleting devices")
+    before = audit.snapshot(device)
+    await ctx.session.delete(device)
+    await ctx.session.flush()
+    await audit.record(ctx, "device.delete", RESOURCE, device.id, before=before, config_change=True)
+
+
+async def rotate_token(ctx: Context, device: Device) -> str:
+    """A new provisioning URL; the old one stops working at once."""
+    require_scope_all(ctx.principal, "Rotating provisioning URLs")
+    token = new_token()
+    device.provisioning_token_hash = hash_token(token)
+    device.version += 1
+    device.updated_at = datetime.now(UTC)
+    await ctx.session.flush()
+    await audit.record(ctx, "device.provisioning_url_rotate", RESOURCE, device.id, after={"provisioning_token": token})
+    return token
+
+
+def filename_of(device: Device) -> str | None:
+    return provisioning_filename(device.vendor, device.mac)
+
+
+async def provisioning_file(session, settings, token: str, filename: str) -> bytes | None:
+    """The device's file from the LAST APPLIED revision, or None (unknown token, wrong file, never applied)."""
+    from app.config_gen import writer
+    from app.models import Organization
+    from app.services.config import organization_dir
+
+    row = (await session.execute(select(Device, Organization).join(Organization, Organization.id == Device.organization_id)
+                                 .where(Device.provisioning_token_hash == hash_token(token)))).first()
+    if row is None:
+        return None
+    device, organization = row
+    if "/" in filename or filename in {"", ".", ".."}:
+        return None
+    return writer.read_live_file(organization_dir(settings, organization), f"provisioning/{device.id}/{filename}")

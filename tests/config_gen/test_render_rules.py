@@ -1,0 +1,284 @@
+"""What the renderers promise besides the exact bytes: determinism, secrecy, and the per-target rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from config_readers import asterisk_entries, baresip_accounts, db_text_rows, key_value_lines
+from golden_snapshot import PASSWORDS, fixture_snapshot, with_account
+
+from app.config_gen.asterisk import render_asterisk
+from app.config_gen.kamailio import render_kamailio
+from app.config_gen.provisioning import render_provisioning
+from app.config_gen.render import SECRET_PATH_PREDICATE, TARGETS, render_targets
+from app.config_gen.snapshot import DeviceInfo
+
+ALL_TARGETS = sorted(TARGETS)
+
+
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def test_rendering_twice_gives_identical_output() -> None:
+    assert render_targets(fixture_snapshot(), ALL_TARGETS) == render_targets(fixture_snapshot(), ALL_TARGETS)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_input_order_does_not_change_the_output(seed: int) -> None:
+    snapshot = fixture_snapshot()
+    shuffler = random.Random(seed)
+    accounts, devices = list(snapshot.accounts), list(snapshot.devices)
+    shuffler.shuffle(accounts)
+    shuffler.shuffle(devices)
+    shuffled = dataclasses.replace(snapshot, accounts=tuple(accounts), devices=tuple(devices))
+
+    expected = render_targets(snapshot, ALL_TARGETS)
+    actual = render_targets(shuffled, ALL_TARGETS)
+    assert actual == expected
+    assert list(actual) == sorted(actual)
+
+
+@pytest.mark.parametrize("renderer", [render_asterisk, render_kamailio], ids=["asterisk", "kamailio"])
+def test_registrar_files_never_contain_a_plaintext_password(renderer) -> None:
+    for path, text in renderer(fixture_snapshot()).items():
+        for password in PASSWORDS.values():
+            assert password not in text, f"{path} contains a plaintext password"
+
+
+def test_unknown_target_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown configuration target 'freeswitch'"):
+        render_targets(fixture_snapshot(), ["freeswitch"])
+
+
+@pytest.mark.parametrize(
+    ("path", "secret"),
+    [
+        ("asterisk/pjsip.conf", True),
+        ("asterisk/voicemail.conf", True),
+        ("asterisk/extensions.conf", False),
+        ("kamailio/subscriber", True),
+        ("kamailio/version", False),
+        ("provisioning/dev-05/accounts", True),
+        ("provisioning/dev-01/001565aabb01.cfg", True),
+    ],
+)
+def test_secret_path_predicate(path: str, secret: bool) -> None:
+    assert SECRET_PATH_PREDICATE(path) is secret
+
+
+# --- Asterisk ----------------------------------------------------------------
+
+
+def test_pjsip_has_endpoint_auth_and_aor_for_active_accounts_only() -> None:
+    entries = asterisk_entries(render_asterisk(fixture_snapshot())["asterisk/pjsip.conf"])
+    types = [(section, value) for section, key, value in entries if key == "type"]
+    assert types == [
+        ("transport-udp", "transport"),
+        ("transport-wss", "transport"),
+        *[(str(ext), kind) for ext in (101, 102, 104) for kind in ("endpoint", "auth", "aor")],
+    ]
+
+
+def test_pjsip_auth_holds_the_md5_digest_of_user_realm_password() -> None:
+    text = render_asterisk(fixture_snapshot())["asterisk/pjsip.conf"]
+    entries = asterisk_entries(text)
+    auth_101 = _section_after_type(entries, "101", "auth")
+    assert auth_101 == {
+        "type": "auth",
+        "auth_type": "md5",
+        "username": "u101x",
+        "realm": "pbx.acme.example",
+        "md5_cred": md5(f"u101x:pbx.acme.example:{PASSWORDS[101]}"),
+    }
+
+
+def test_pjsip_endpoint_options_follow_the_account() -> None:
+    entries = asterisk_entries(render_asterisk(fixture_snapshot())["asterisk/pjsip.conf"])
+    anna = _section_after_type(entries, "101", "endpoint")
+    bruno = _section_after_type(entries, "102", "endpoint")
+    assert anna["callerid"] == '"Anna Rossi" <101>'
+    assert anna["mailboxes"] == "101@acme"
+    assert anna["transport"] == "transport-udp"
+    assert "webrtc" not in anna
+    assert bruno["webrtc"] == "yes"
+    assert bruno["transport"] == "transport-wss"
+    assert "mailboxes" not in bruno
+    assert _section_after_type(entries, "101", "aor") == {
+        "type": "aor",
+        "max_contacts": "3",
+        "remove_existing": "yes",
+    }
+
+
+def test_dialplan_rings_then_voicemail_or_hangup() -> None:
+    entries = asterisk_entries(render_asterisk(fixture_snapshot())["asterisk/extensions.conf"])
+    internal = [(key, value) for section, key, value in entries if section == "internal" and key != "["]
+    assert internal == [
+        ("exten", "101,1,Dial(PJSIP/101,25)"),
+        ("same", "n,VoiceMail(101@acme,u)"),
+        ("same", "n,Hangup()"),
+        ("exten", "102,1,Dial(PJSIP/102,25)"),
+        ("same", "n,Hangup()"),
+        ("exten", "104,1,Dial(PJSIP/104,25)"),
+        ("same", "n,Hangup()"),
+    ]
+
+
+def test_voicemail_lists_only_active_accounts_with_voicemail() -> None:
+    entries = asterisk_entries(render_asterisk(fixture_snapshot())["asterisk/voicemail.conf"])
+    mailboxes = [(key, value) for section, key, value in entries if section == "acme" and key != "["]
+    # Carla (103) has voicemail but her account is inactive.
+    assert mailboxes == [("101", "4321,Anna Rossi,anna.rossi@acme.example")]
+
+
+def test_voicemail_without_pin_is_refused() -> None:
+    anna = fixture_snapshot().accounts[0]
+    snapshot = with_account(fixture_snapshot(), 101, user=dataclasses.replace(anna.user, voicemail_pin=None))
+    with pytest.raises(ValueError, match="voicemail of extension 101 is enabled but has no PIN"):
+        render_asterisk(snapshot)
+
+
+def test_webrtc_account_without_a_wss_transport_is_refused() -> None:
+    snapshot = fixture_snapshot()
+    options = dataclasses.replace(snapshot.options, asterisk_transports=(("transport-udp", "udp", "0.0.0.0:5060"),))
+    with pytest.raises(ValueError, match="extension 102 needs a wss transport"):
+        render_asterisk(dataclasses.replace(snapshot, options=options))
+
+
+def _section_after_type(entries: list[tuple[str, str, str]], name: str, kind: str) -> dict[str, str]:
+    """Return the settings of the section ``[name]`` whose ``type`` is ``kind``."""
+    blocks: list[dict[str, str]] = []
+    for section, key, value in entries:
+        if section != name:
+            continue
+        if key == "[":
+            blocks.append({})
+        else:
+            blocks[-1][key] = value
+    (block,) = [b for b in blocks if b.get("type") == kind]
+    return block
+
+
+# --- Kamailio ----------------------------------------------------------------
+
+
+def test_subscriber_rows_hold_digests_and_extension_for_active_accounts() -> None:
+    rows = db_text_rows(render_kamailio(fixture_snapshot())["kamailio/subscriber"])
+    header, *data = rows
+    assert header == ["id(int,auto) username(string) domain(string) ha1(string) ha1b(string) extension(string)"]
+    domain = "pbx.acme.example"
+    assert data == [
+        [
+            str(row_id),
+            f"u{ext}x",
+            domain,
+            md5(f"u{ext}x:{domain}:{PASSWORDS[ext]}"),
+            md5(f"u{ext}x@{domain}:{domain}:{PASSWORDS[ext]}"),
+            str(ext),
+        ]
+        for row_id, ext in enumerate((101, 102, 104), start=1)
+    ]
+    assert all(value for row in data for value in row), "an empty db_text value makes the table fail to load"
+
+
+def test_version_table_declares_subscriber_version() -> None:
+    assert render_kamailio(fixture_snapshot())["kamailio/version"].splitlines()[1:] == ["1:subscriber:7"]
+
+
+def test_auth_id_with_colon_is_refused_because_kamailio_cuts_digest_usernames_there() -> None:
+    snapshot = with_account(fixture_snapshot(), 101, auth_id="u1:01")
+    with pytest.raises(ValueError, match="auth_id 'u1:01' is not a valid SIP user name"):
+        render_kamailio(snapshot)
+
+
+# --- Provisioning --------------------------------------------------------------
+
+
+def test_provisioning_files_per_device_and_vendor() -> None:
+    assert sorted(render_provisioning(fixture_snapshot())) == [
+        "provisioning/dev-01/001565aabb01.cfg",
+        "provisioning/dev-02/cfg000b82aabb02.xml",
+        "provisioning/dev-03/0004f2aabb03.cfg",
+        "provisioning/dev-03/phone0004f2aabb03.cfg",
+        "provisioning/dev-04/000413aabb04.xml",
+        "provisioning/dev-05/accounts",
+        # dev-06's account is inactive and dev-07 has none: no files.
+    ]
+
+
+def test_yealink_file_without_proxy_registers_straight_to_the_domain() -> None:
+    snapshot = fixture_snapshot()
+    snapshot = dataclasses.replace(snapshot, organization=dataclasses.replace(snapshot.organization, sip_proxy=None))
+    text = render_provisioning(snapshot)["provisioning/dev-01/001565aabb01.cfg"]
+    assert text.startswith("#!version:1.0.0.1\n")
+    settings = dict(key_value_lines(text))
+    assert settings["account.1.sip_server.1.address"] == "pbx.acme.example"
+    assert settings["account.1.sip_server.1.port"] == "5060"
+    assert settings["account.1.outbound_proxy_enable"] == "0"
+    assert "account.1.outbound_proxy.1.address" not in settings
+    assert settings["account.1.auth_name"] == "u101x"
+    assert settings["account.1.user_name"] == "101"
+    assert settings["account.1.password"] == PASSWORDS[101]
+
+
+def test_grandstream_and_snom_xml_round_trip_the_password() -> None:
+    files = render_provisioning(fixture_snapshot())
+    grandstream = ElementTree.fromstring(files["provisioning/dev-02/cfg000b82aabb02.xml"])
+    assert grandstream.findtext("config/P34") == PASSWORDS[104]
+    assert grandstream.findtext("config/P36") == "u104x"
+    assert grandstream.findtext("config/P35") == "104"
+    snom = ElementTree.fromstring(files["provisioning/dev-04/000413aabb04.xml"])
+    assert snom.findtext("phone-settings/user_pass") == PASSWORDS[104]
+    assert snom.findtext("phone-settings/user_pname") == "u104x"
+
+
+def test_polycom_master_file_points_at_the_settings_file() -> None:
+    files = render_provisioning(fixture_snapshot())
+    master = ElementTree.fromstring(files["provisioning/dev-03/0004f2aabb03.cfg"])
+    assert master.tag == "APPLICATION"
+    assert master.get("CONFIG_FILES") == "phone0004f2aabb03.cfg"
+    registration = ElementTree.fromstring(files["provisioning/dev-03/phone0004f2aabb03.cfg"]).find("reg")
+    assert registration.get("reg.1.auth.userId") == "u101x"
+    assert registration.get("reg.1.auth.password") == PASSWORDS[101]
+    assert registration.get("reg.1.outboundProxy.address") == "sip.acme.example"
+
+
+def test_baresip_account_line() -> None:
+    (account,) = baresip_accounts(render_provisioning(fixture_snapshot())["provisioning/dev-05/accounts"])
+    assert account == {
+        "name": "Anna Rossi",
+        "uri": "sip:101@pbx.acme.example:5060;transport=udp",
+        "auth_user": "u101x",
+        "auth_pass": PASSWORDS[101],
+        "outbound": "sip:sip.acme.example:5070;transport=udp",
+        "regint": "600",
+    }
+
+
+def test_hardware_device_without_mac_is_refused() -> None:
+    snapshot = fixture_snapshot()
+    devices = tuple(dataclasses.replace(d, mac=None) if d.id == "dev-01" else d for d in snapshot.devices)
+    with pytest.raises(ValueError, match="device dev-01: yealink needs a MAC address"):
+        render_provisioning(dataclasses.replace(snapshot, devices=devices))
+
+
+def test_unknown_vendor_is_refused() -> None:
+    snapshot = fixture_snapshot()
+    anna = snapshot.accounts[0]
+    extra = DeviceInfo(id="dev-99", mac="00aabbccddee", vendor="cisco", model=None, label=None, account=anna)
+    with pytest.raises(ValueError, match="device dev-99: no provisioning format for vendor 'cisco'"):
+        render_provisioning(dataclasses.replace(snapshot, devices=(*snapshot.devices, extra)))
+
+
+@pytest.mark.parametrize("device_id", ["../etc", "a/b", ".hidden"])
+def test_device_id_cannot_escape_its_directory(device_id: str) -> None:
+    snapshot = fixture_snapshot()
+    anna = snapshot.accounts[0]
+    device = DeviceInfo(id=device_id, mac=None, vendor="baresip", model=None, label=None, account=anna)
+    with pytest.raises(ValueError, match="device id"):
+        render_provisioning(dataclasses.replace(snapshot, devices=(device,)))
