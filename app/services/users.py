@@ -142,7 +142,9 @@ async def _give_extension(ctx: Context, user: User, wanted: int | str) -> tuple[
     """
     session, org = ctx.session, ctx.organization
     await sip_accounts.lock_numbering(session, org)
-    pooled_query = select(SipAccount).where(SipAccount.organization_id == org.id, SipAccount.user_id.is_(None))
+    # Only active pooled accounts are handed out, as with POST /sip-accounts/claim.
+    pooled_query = select(SipAccount).where(SipAccount.organization_id == org.id, SipAccount.user_id.is_(None),
+                                            SipAccount.active.is_(True))
     if wanted == "next":
         lowest_pooled = (await session.execute(pooled_query.order_by(SipAccount.extension).limit(1))).scalar_one_or_none()
         try:
