@@ -17,6 +17,8 @@ mix. ``publish`` and ``prune`` of one organization must not run concurrently
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import tempfile
@@ -73,8 +75,10 @@ def publish(org_dir: Path, revision: int, files: dict[str, bytes], is_secret: Ca
             mode = SECRET_FILE_MODE if is_secret(relative_path) else PUBLIC_FILE_MODE
             mtime = _next_mtime(now, live_dir.joinpath(*parts) if live_dir is not None else None)
             _write_file(destination, content, mode, mtime)
-        for directory in _directories_bottom_up(staging_dir):
-            _fsync_directory(directory)
+        # One filesystem-wide flush instead of an fsync per file and directory: a
+        # revision has a file per phone, and 900 fsyncs cost a second. Every byte
+        # is durable before the rename below makes the directory visible.
+        _sync_filesystem(staging_dir)
         os.rename(staging_dir, final_dir)
     except BaseException:
         shutil.rmtree(staging_dir, ignore_errors=True)
@@ -220,9 +224,8 @@ def _write_file(path: Path, content: bytes, mode: int, mtime: float) -> None:
         while view:
             written = os.write(descriptor, view)
             view = view[written:]
-        # Set the mtime last (writing would reset it) and before fsync, so it is durable too.
+        # Set the mtime last: writing would reset it.
         os.utime(descriptor, (mtime, mtime))
-        os.fsync(descriptor)
     finally:
         os.close(descriptor)
 
@@ -237,9 +240,27 @@ def _next_mtime(now: float, previous_live_file: Path | None) -> float:
     return max(now, previous + 1.0)
 
 
-def _directories_bottom_up(root: Path) -> Iterator[Path]:
-    for directory, _subdirectories, _files in os.walk(root, topdown=False):
-        yield Path(directory)
+def _sync_filesystem(path: Path) -> None:
+    """Flush the filesystem holding ``path`` (Linux syncfs; elsewhere a global sync)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _LIBC is not None and _LIBC.syncfs(descriptor) == 0:
+            return
+        os.sync()
+    finally:
+        os.close(descriptor)
+
+
+def _load_libc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.syncfs  # noqa: B018 - present on Linux only
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBC = _load_libc()
 
 
 def _fsync_directory(path: Path) -> None:

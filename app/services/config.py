@@ -47,33 +47,44 @@ def render_options(settings: Settings) -> RenderOptions:
 
 async def load_snapshot(session: AsyncSession, organization: Organization, box: SecretBox,
                         options: RenderOptions) -> Snapshot:
-    """Everything the renderers need, in two queries (accounts with their users; devices)."""
+    """Everything the renderers need, in two queries (accounts with their users; devices).
+
+    Plain column rows, not ORM objects: building 2,700 tracked instances costs
+    more than the rest of an apply.
+    """
+    account, user, device = SipAccount.__table__.c, User.__table__.c, Device.__table__.c
     rows = (await session.execute(
-        select(SipAccount, User).outerjoin(User, User.id == SipAccount.user_id)
-        .where(SipAccount.organization_id == organization.id).order_by(SipAccount.extension)
+        select(account.id, account.extension, account.auth_id, account.password_encrypted, account.active,
+               account.phone_type, account.recording, account.permission_level, account.max_contacts,
+               user.id, user.first_name, user.last_name, user.email, user.caller_id, user.language,
+               user.voicemail_enabled, user.voicemail_pin_encrypted)
+        .select_from(SipAccount.__table__.outerjoin(User.__table__, user.id == account.user_id))
+        .where(account.organization_id == organization.id).order_by(account.extension)
     )).all()
     accounts: dict = {}
-    for account, user in rows:
+    for (account_id, extension, auth_id, password, active, phone_type, recording, level, max_contacts,
+         user_id, first_name, last_name, email, caller_id, language, voicemail, pin) in rows:
         user_info = None
-        if user is not None:
-            pin = box.decrypt(user.voicemail_pin_encrypted) if user.voicemail_enabled and user.voicemail_pin_encrypted else None
-            user_info = UserInfo(id=str(user.id), first_name=user.first_name, last_name=user.last_name, email=user.email,
-                                 caller_id=user.caller_id, language=user.language,
-                                 voicemail_enabled=user.voicemail_enabled and pin is not None, voicemail_pin=pin)
-        accounts[account.id] = AccountInfo(
-            id=str(account.id), extension=account.extension, auth_id=account.auth_id,
-            password=box.decrypt(account.password_encrypted), active=account.active, phone_type=account.phone_type,
-            recording=account.recording, permission_level=account.permission_level,
-            max_contacts=account.max_contacts, user=user_info)
+        if user_id is not None:
+            plain_pin = box.decrypt(pin) if voicemail and pin else None
+            user_info = UserInfo(id=str(user_id), first_name=first_name, last_name=last_name, email=email,
+                                 caller_id=caller_id, language=language, voicemail_enabled=plain_pin is not None,
+                                 voicemail_pin=plain_pin)
+        accounts[account_id] = AccountInfo(
+            id=str(account_id), extension=extension, auth_id=auth_id, password=box.decrypt(password), active=active,
+            phone_type=phone_type, recording=recording, permission_level=level, max_contacts=max_contacts,
+            user=user_info)
     devices = (await session.execute(
-        select(Device).where(Device.organization_id == organization.id).order_by(Device.id))).scalars().all()
+        select(device.id, device.mac, device.vendor, device.model, device.label, device.sip_account_id)
+        .where(device.organization_id == organization.id).order_by(device.id))).all()
     return Snapshot(
         organization=OrganizationInfo(id=str(organization.id), slug=organization.slug, name=organization.name,
                                       sip_domain=organization.sip_domain, sip_proxy=organization.sip_proxy,
                                       timezone=organization.timezone, ring_timeout=organization.ring_timeout),
         accounts=tuple(accounts.values()),
-        devices=tuple(DeviceInfo(id=str(d.id), mac=d.mac, vendor=d.vendor, model=d.model, label=d.label,
-                                 account=accounts.get(d.sip_account_id)) for d in devices),
+        devices=tuple(DeviceInfo(id=str(d_id), mac=mac, vendor=vendor, model=model, label=label,
+                                 account=accounts.get(account_id))
+                      for d_id, mac, vendor, model, label, account_id in devices),
         options=options,
     )
 

@@ -1,0 +1,145 @@
+"""Apply benchmark: one 900-account organization, then 100 of them applied one after another.
+
+    make bench                      # SQLite and PostgreSQL
+    python -m bench.apply_bench --backend sqlite --orgs 100 --accounts 900
+
+Each account has a user (with voicemail) and a Yealink phone. Prints wall time,
+SQL statements and peak memory (RSS) per case. PostgreSQL runs in a throwaway
+database created and dropped here (CENTRALINO_TEST_PG, default postgresql://postgres@127.0.0.1:5432/test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import event, insert
+
+from app.core.context import Context, system_principal
+from app.core.db import create_engine, create_sessionmaker, session_scope
+from app.core.migrations import upgrade_async
+from app.core.security import SecretBox, generate_auth_id, generate_sip_password
+from app.core.settings import Settings
+from app.models import Device, Organization, SipAccount, User
+from app.models.config import ApplyRequest
+from app.models.organizations import OrganizationCreate
+from app.services import config, organizations
+
+PG_ADMIN_DSN = os.environ.get("CENTRALINO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def build_organization(maker, box: SecretBox, index: int, accounts: int) -> Organization:
+    """An organization with ``accounts`` users, SIP accounts and Yealink phones, inserted in bulk."""
+    async for session in session_scope(maker):
+        org = await organizations.create_with_roles(session, OrganizationCreate(
+            name=f"Bench {index}", slug=f"bench-{index}", sip_domain=f"bench{index}.example.com"))
+        users, sip_accounts, devices = [], [], []
+        pin = box.encrypt("123456")
+        for n in range(accounts):
+            user_id, account_id = uuid.uuid4(), uuid.uuid4()
+            users.append({"id": user_id, "organization_id": org.id, "first_name": f"First{n}", "last_name": f"Last{n}",
+                          "email": f"user{n}@bench{index}.example.com", "voicemail_enabled": True,
+                          "voicemail_pin_encrypted": pin})
+            sip_accounts.append({"id": account_id, "organization_id": org.id, "extension": 100 + n,
+                                 "auth_id": generate_auth_id(), "password_encrypted": box.encrypt(generate_sip_password()),
+                                 "user_id": user_id})
+            devices.append({"id": uuid.uuid4(), "organization_id": org.id, "vendor": "yealink",
+                            "mac": f"0015{index:02x}{n:06x}", "model": "T54W", "label": f"Desk {n}",
+                            "sip_account_id": account_id, "provisioning_token_hash": uuid.uuid4().hex + uuid.uuid4().hex})
+        await session.execute(insert(User), users)
+        await session.execute(insert(SipAccount), sip_accounts)
+        await session.execute(insert(Device), devices)
+    return org
+
+
+async def apply_once(maker, settings: Settings, box: SecretBox, org: Organization) -> bool:
+    async for session in session_scope(maker):
+        ctx = Context(session=session, principal=system_principal(org, "bench"), settings=settings, request_id=None,
+                      secret_box=box)
+        result = await config.apply(ctx, ApplyRequest())
+    return result.created
+
+
+async def run_backend(backend: str, orgs: int, accounts: int) -> list[str]:
+    work = Path(tempfile.mkdtemp(prefix=f"centralino-bench-{backend}-"))
+    database_name = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
+    else:
+        database_name = f"centralino_bench_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        await admin.execute(f'CREATE DATABASE "{database_name}"')
+        await admin.close()
+        url = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database_name}"
+    lines = []
+    try:
+        await upgrade_async(url)
+        settings = Settings(_env_file=None, database_url=url, secret_key="b" * 40, encryption_key="e" * 40,
+                            config_dir=work / "generated", config_keep_revisions=5)
+        box = SecretBox(settings.fernet_key_material())
+        engine = create_engine(settings)
+        maker = create_sessionmaker(engine)
+        statements = {"n": 0}
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *a, **k: statements.__setitem__("n", statements["n"] + 1))
+
+        built = time.perf_counter()
+        created = [await build_organization(maker, box, i, accounts) for i in range(orgs)]
+        build_seconds = time.perf_counter() - built
+
+        # One organization alone (first apply: every file is new).
+        statements["n"] = 0
+        start = time.perf_counter()
+        await apply_once(maker, settings, box, created[0])
+        one = time.perf_counter() - start
+        lines.append(f"{backend:10} 1 org x {accounts} accounts: apply {one:.3f} s, {statements['n']} SQL statements, "
+                     f"peak RSS {peak_rss_mb():.0f} MB")
+
+        statements["n"] = 0
+        start = time.perf_counter()
+        slowest = one
+        for org in created[1:]:
+            begin = time.perf_counter()
+            await apply_once(maker, settings, box, org)
+            slowest = max(slowest, time.perf_counter() - begin)
+        total = one + time.perf_counter() - start
+        if orgs > 1:
+            lines.append(f"{backend:10} {orgs} orgs x {accounts} = {orgs * accounts} accounts one after another: "
+                         f"{total:.1f} s (slowest org {slowest:.3f} s), {statements['n'] / (orgs - 1):.0f} SQL statements "
+                         f"per org, peak RSS {peak_rss_mb():.0f} MB (building them took {build_seconds:.1f} s)")
+        await engine.dispose()
+    finally:
+        if database_name:
+            admin = await asyncpg.connect(PG_ADMIN_DSN)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+            await admin.close()
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--orgs", type=int, default=100)
+    parser.add_argument("--accounts", type=int, default=900)
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        for line in asyncio.run(run_backend(backend, args.orgs, args.accounts)):
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
