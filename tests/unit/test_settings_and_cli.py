@@ -1,0 +1,98 @@
+"""Settings refuse insecure production; the CLI migrates, creates admins and applies."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.core import settings as settings_module
+from app.core.settings import InsecureSettings, Settings
+
+
+def test_production_refuses_to_start_without_secrets_and_names_them():
+    with pytest.raises(InsecureSettings) as refused:
+        Settings(_env_file=None, env="production")
+    message = str(refused.value)
+    assert "CENTRALINO_SECRET_KEY" in message and "CENTRALINO_ENCRYPTION_KEY" in message
+
+
+def test_production_refuses_short_secrets_and_a_weak_bootstrap_password():
+    with pytest.raises(InsecureSettings) as refused:
+        Settings(_env_file=None, env="production", secret_key="short", encryption_key="e" * 40,
+                 bootstrap_admin_password="weak")
+    assert "CENTRALINO_SECRET_KEY" in str(refused.value)
+    assert "CENTRALINO_BOOTSTRAP_ADMIN_PASSWORD" in str(refused.value)
+    assert "CENTRALINO_ENCRYPTION_KEY" not in str(refused.value)
+
+
+def test_production_starts_with_strong_secrets():
+    settings = Settings(_env_file=None, env="production", secret_key="s" * 40, encryption_key="e" * 40)
+    assert settings.jwt_key() == "s" * 40
+
+
+def test_development_generates_secrets_once_and_keeps_them(tmp_path):
+    path = tmp_path / "dev-secrets.json"
+    first = Settings(_env_file=None, dev_secrets_file=path)
+    second = Settings(_env_file=None, dev_secrets_file=path)
+    assert first.jwt_key() == second.jwt_key() and first.fernet_key_material() == second.fernet_key_material()
+    assert path.stat().st_mode & 0o077 == 0
+
+
+def test_comma_separated_cors_origins_and_targets_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CENTRALINO_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("CENTRALINO_CONFIG_TARGETS", "asterisk,kamailio")
+    settings = Settings(_env_file=None)
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.config_targets == ["asterisk", "kamailio"]
+
+
+def test_an_unknown_config_target_is_refused(monkeypatch):
+    monkeypatch.setenv("CENTRALINO_CONFIG_TARGETS", "asterisk,freeswitch")
+    with pytest.raises(ValueError, match="freeswitch"):
+        Settings(_env_file=None)
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("CENTRALINO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("CENTRALINO_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("CENTRALINO_ENCRYPTION_KEY", "e" * 40)
+    monkeypatch.setenv("CENTRALINO_CONFIG_DIR", str(tmp_path / "generated"))
+    settings_module.get_settings.cache_clear()
+    yield tmp_path
+    settings_module.get_settings.cache_clear()
+
+
+def test_the_cli_migrates_creates_an_admin_and_applies(cli_env):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    # An empty database has no organization yet: create-admin names the problem.
+    missing = runner.invoke(cli, ["create-admin", "--username", "ops", "--password", "Secret-123"])
+    assert missing.exit_code != 0 and "default" in missing.output
+
+    import asyncio
+
+    from app.core.db import create_engine, create_sessionmaker, session_scope
+    from app.services.bootstrap import ensure_bootstrap
+
+    async def bootstrap():
+        engine = create_engine(settings_module.get_settings())
+        async for session in session_scope(create_sessionmaker(engine)):
+            await ensure_bootstrap(session, settings_module.get_settings())
+        await engine.dispose()
+
+    asyncio.run(bootstrap())
+    created = runner.invoke(cli, ["create-admin", "--username", "ops", "--password", "Secret-123"])
+    assert created.exit_code == 0, created.output
+    again = runner.invoke(cli, ["create-admin", "--username", "ops", "--password", "Secret-123"])
+    assert again.exit_code == 1 and "taken" in again.output
+
+    dry = runner.invoke(cli, ["apply", "--organization", "default", "--dry-run"])
+    assert dry.exit_code == 0 and "would change" in dry.output
+    assert not (cli_env / "generated" / "default" / "current").exists()
+    real = runner.invoke(cli, ["apply"])
+    assert real.exit_code == 0 and "default: revision 1" in real.output
+    assert (cli_env / "generated" / "default" / "current" / "kamailio" / "subscriber").exists()
+    unknown = runner.invoke(cli, ["apply", "--organization", "nope"])
+    assert unknown.exit_code != 0
