@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -10,12 +11,16 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.context import Context
 from app.core.errors import Conflict, ValidationProblem
 from app.models import IdempotencyRecord
+
+
+# A key protects retries for a day; after that the same key starts afresh.
+RETENTION = timedelta(hours=24)
 
 
 class Idempotency:
@@ -28,6 +33,9 @@ class Idempotency:
         """Run ``create`` once per key; later calls with the key return the stored response."""
         if self.key is None:
             return await create()
+        await ctx.session.execute(delete(IdempotencyRecord).where(
+            IdempotencyRecord.principal_id == ctx.principal.id,
+            IdempotencyRecord.created_at < datetime.now(UTC) - RETENTION))
         stored = (await ctx.session.execute(select(IdempotencyRecord).where(
             IdempotencyRecord.principal_id == ctx.principal.id, IdempotencyRecord.key == self.key))).scalar_one_or_none()
         if stored is not None:
