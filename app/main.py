@@ -85,10 +85,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag", "X-Request-ID", "Retry-After"])
     app.add_middleware(RequestIdMiddleware)
-    for router in (auth.router, api_keys.router, organizations.router, organizations.own_router, roles.permissions_router,
-                   roles.router, users.router, sip_accounts.router, devices.router, config.router, audit.router,
-                   provisioning.router, health.router):
+    routers = (auth.router, api_keys.router, organizations.router, organizations.own_router, roles.permissions_router,
+               roles.router, users.router, sip_accounts.router, devices.router, config.router, audit.router,
+               provisioning.router, health.router)
+    for router in routers:
         app.include_router(router)
+    # Path patterns and their methods, for the Allow header of a 405.
+    app.state.route_methods = [(route.path_regex, set(route.methods)) for router in routers for route in router.routes]
     _register_problem_schema(app)
     return app
 

@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_idempotency_records_organization_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
-    sa.UniqueConstraint('principal_id', 'key', name=op.f('uq_idempotency_records_principal_id_key'))
+    sa.UniqueConstraint('organization_id', 'principal_id', 'key', name=op.f('uq_idempotency_records_organization_id_principal_id_key'))
     )
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_records_created_at'), ['created_at'], unique=False)

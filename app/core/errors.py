@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("centralino.errors")
@@ -44,9 +44,12 @@ class DomainError(Exception):
     slug = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None, headers: dict[str, str] | None = None):
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None, headers: dict[str, str] | None = None,
+                 slug: str | None = None):
         super().__init__(detail)
         self.detail = detail
+        if slug is not None:  # a more precise problem type, e.g. "extension-in-use", for clients to branch on
+            self.slug = slug
         self.errors = list(errors) if errors else None
         self.headers = headers or {}
 
@@ -144,11 +147,24 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(422, detail, slug="validation-error", title="Validation error", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such resource or route"
-        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            # Starlette names only the first matching route's methods; RFC 9110 wants all of them.
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; use {', '.join(allowed)}"
+        return problem_response(exc.status_code, detail, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store (e.g. out of its integer range) is bad input, not a crash.
+        log.warning("database refused a value: %s", exc.orig.__class__.__name__)
+        return problem_response(422, "A value is not acceptable (out of range or malformed)", slug="validation-error",
+                                title="Validation error")
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -181,3 +197,14 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                  "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         for status in statuses
     }
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    path = request.url.path
+    methods: set[str] = set()
+    for pattern, route_methods in getattr(request.app.state, "route_methods", ()):
+        if pattern.match(path):
+            methods |= route_methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)

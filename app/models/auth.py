@@ -27,7 +27,8 @@ class IdempotencyRecord(SQLModel, table=True):
     """The first response to a POST carrying an ``Idempotency-Key``."""
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("principal_id", "key"),)
+    # Per organization too: a platform admin acting in two organizations may reuse a key.
+    __table_args__ = (UniqueConstraint("organization_id", "principal_id", "key"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     organization_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)

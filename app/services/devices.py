@@ -46,7 +46,7 @@ async def _check_mac_free(ctx: Context, mac: str | None, exclude: uuid.UUID | No
         query = query.where(Device.id != exclude)
     if (await ctx.session.execute(query)).first() is not None:
         msg = f"A device with MAC {mac} already exists"
-        raise Conflict(msg, errors=[FieldError(loc=["body", "mac"], msg=msg, type="conflict")])
+        raise Conflict(msg, slug="mac-taken", errors=[FieldError(loc=["body", "mac"], msg=msg, type="conflict")])
 
 
 async def create(ctx: Context, payload: DeviceCreate) -> tuple[Device, str]:

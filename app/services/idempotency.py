@@ -37,6 +37,7 @@ class Idempotency:
             IdempotencyRecord.principal_id == ctx.principal.id,
             IdempotencyRecord.created_at < datetime.now(UTC) - RETENTION))
         stored = (await ctx.session.execute(select(IdempotencyRecord).where(
+            IdempotencyRecord.organization_id == ctx.principal.organization_id,
             IdempotencyRecord.principal_id == ctx.principal.id, IdempotencyRecord.key == self.key))).scalar_one_or_none()
         if stored is not None:
             if (stored.method, stored.path, stored.request_hash) != (self.method, self.path, self.body_hash):

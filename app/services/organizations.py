@@ -23,7 +23,7 @@ async def create_with_roles(session: AsyncSession, payload: OrganizationCreate) 
     """Insert an organization and its built-in roles (no audit: callers record it)."""
     if (await session.execute(select(Organization.id).where(Organization.slug == payload.slug))).first():
         msg = f"Organization slug '{payload.slug}' is taken"
-        raise Conflict(msg, errors=[FieldError(loc=["body", "slug"], msg=msg, type="conflict")])
+        raise Conflict(msg, slug="slug-taken", errors=[FieldError(loc=["body", "slug"], msg=msg, type="conflict")])
     organization = Organization(**payload.model_dump())
     session.add(organization)
     await session.flush()

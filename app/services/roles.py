@@ -39,6 +39,18 @@ def check_grant(principal: Principal, role: Role, scope: str) -> None:
         raise Forbidden(f"Cannot grant scope '{scope}' wider than your own ('{principal.scope}')")
 
 
+async def check_authority_over(session: AsyncSession, principal: Principal, target: User, what: str) -> None:
+    """Refuse to manage the login of someone holding rights the principal lacks (e.g. an admin and the owner)."""
+    if principal.platform_admin or target.username is None:
+        return
+    if target.is_platform_admin:
+        raise Forbidden(f"Only a platform administrator can {what} a platform administrator")
+    role = await session.get(Role, target.role_id) if target.role_id else None
+    beyond = sorted(set(role.permissions) - principal.permissions) if role else []
+    if beyond or SCOPE_ORDER.get(target.scope or "own", 0) > SCOPE_ORDER[principal.scope]:
+        raise Forbidden(f"You cannot {what} a user who holds rights you do not have")
+
+
 def _unknown_permissions(permissions: list[str], errors: FieldErrors) -> None:
     for index, name in enumerate(permissions):
         if name not in PERMISSIONS:

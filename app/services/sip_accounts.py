@@ -55,7 +55,7 @@ async def lowest_free_extension(session: AsyncSession, org: Organization) -> int
     for candidate in range(org.extension_min, org.extension_max + 1):
         if candidate not in taken:
             return candidate
-    raise Conflict(f"No free extension in range {range_text(org)}")
+    raise Conflict(f"No free extension in range {range_text(org)}", slug="extension-range-full")
 
 
 async def _extension_in_use(session: AsyncSession, org_id: uuid.UUID, extension: int, exclude: uuid.UUID | None = None) -> bool:
@@ -110,20 +110,20 @@ async def create(ctx: Context, payload: SipAccountCreate, *, loc_prefix: tuple[s
         if user is None:
             errors.add([*loc_prefix, "user_id"], "No such user in this organization", "not_found")
         elif await _account_of_user(session, user.id) is not None:
-            raise Conflict("The user already has a SIP account")
+            raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     errors.raise_if_any()
 
     await lock_numbering(session, org)
     password = payload.password or generate_sip_password()
     explicit_auth_id = payload.auth_id
     if explicit_auth_id is not None and await _auth_id_in_use(session, org.id, explicit_auth_id):
-        raise Conflict(f"Auth ID '{explicit_auth_id}' is already in use", errors=[
+        raise Conflict(f"Auth ID '{explicit_auth_id}' is already in use", slug="auth-id-in-use", errors=[
             _conflict_error([*loc_prefix, "auth_id"], f"Auth ID '{explicit_auth_id}' is already in use")])
     for _attempt in range(_ALLOCATION_RETRIES):
         if payload.extension is not None:
             extension = payload.extension
             if await _extension_in_use(session, org.id, extension):
-                raise Conflict(f"Extension {extension} is already in use",
+                raise Conflict(f"Extension {extension} is already in use", slug="extension-in-use",
                                errors=[_conflict_error(ext_loc, f"Extension {extension} is already in use")])
         else:
             extension = await lowest_free_extension(session, org)
@@ -214,14 +214,16 @@ async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -
     if changes.get("extension") not in (None, account.extension):
         await lock_numbering(ctx.session, org)
         if await _extension_in_use(ctx.session, org.id, changes["extension"], exclude=account.id):
-            raise Conflict(f"Extension {changes['extension']} is already in use")
+            msg = f"Extension {changes['extension']} is already in use"
+            raise Conflict(msg, slug="extension-in-use", errors=[_conflict_error(["body", "extension"], msg)])
     if changes.get("auth_id") not in (None, account.auth_id):
         if await _auth_id_in_use(ctx.session, org.id, changes["auth_id"], exclude=account.id):
-            raise Conflict(f"Auth ID '{changes['auth_id']}' is already in use")
+            msg = f"Auth ID '{changes['auth_id']}' is already in use"
+            raise Conflict(msg, slug="auth-id-in-use", errors=[_conflict_error(["body", "auth_id"], msg)])
     if changes.get("user_id") not in (None, account.user_id):
         holder = await _account_of_user(ctx.session, changes["user_id"])
         if holder is not None and holder.id != account.id:
-            raise Conflict("The user already has a SIP account")
+            raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     before = audit.snapshot(account)
     for name, value in changes.items():
         setattr(account, name, value)
@@ -272,7 +274,7 @@ async def claim(ctx: Context, user_id: uuid.UUID) -> SipAccount:
     if user is None:
         raise ValidationProblem.field(["body", "user_id"], "No such user in this organization", "not_found")
     if await _account_of_user(ctx.session, user.id) is not None:
-        raise Conflict("The user already has a SIP account")
+        raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     await lock_numbering(ctx.session, ctx.organization)
     query = (select(SipAccount)
              .where(SipAccount.organization_id == ctx.principal.organization_id, SipAccount.user_id.is_(None),
@@ -280,7 +282,7 @@ async def claim(ctx: Context, user_id: uuid.UUID) -> SipAccount:
              .order_by(SipAccount.extension).limit(1))
     account = (await ctx.session.execute(query)).scalar_one_or_none()
     if account is None:
-        raise Conflict("No free SIP account")
+        raise Conflict("No free SIP account", slug="no-free-sip-account")
     before = audit.snapshot(account)
     account.user_id = user.id
     _touch(account)

@@ -90,8 +90,8 @@ async def _username_taken(session: AsyncSession, username: str, exclude: uuid.UU
     return (await session.execute(query.limit(1))).first() is not None
 
 
-def _conflict(loc: list, msg: str) -> Conflict:
-    return Conflict(msg, errors=[FieldError(loc=loc, msg=msg, type="conflict")])
+def _conflict(loc: list, msg: str, slug: str) -> Conflict:
+    return Conflict(msg, slug=slug, errors=[FieldError(loc=loc, msg=msg, type="conflict")])
 
 
 async def _resolve_role(ctx: Context, name: str, errors: FieldErrors, loc: list) -> Role | None:
@@ -114,11 +114,11 @@ async def create(ctx: Context, payload: UserCreate) -> UserView:
     errors.raise_if_any()
     email = payload.email.lower() if payload.email else None
     if email and await _email_taken(session, org.id, email):
-        raise _conflict(["body", "email"], f"Email {email} is already used by another user")
+        raise _conflict(["body", "email"], f"Email {email} is already used by another user", "email-taken")
     if payload.access is not None:
         roles.check_grant(ctx.principal, role, payload.access.scope)
         if await _username_taken(session, payload.access.username):
-            raise _conflict(["body", "access", "username"], f"Username '{payload.access.username}' is taken")
+            raise _conflict(["body", "access", "username"], f"Username '{payload.access.username}' is taken", "username-taken")
 
     user = User(
         organization_id=org.id, **payload.model_dump(exclude={"access", "extension", "email"}), email=email,
@@ -154,7 +154,7 @@ async def _give_extension(ctx: Context, user: User, wanted: int | str) -> tuple[
         if lowest_pooled is not None and (lowest_free is None or lowest_pooled.extension < lowest_free):
             return await _take_over(ctx, lowest_pooled, user)
         if lowest_free is None:
-            raise Conflict(f"No free extension in range {sip_accounts.range_text(org)}")
+            raise Conflict(f"No free extension in range {sip_accounts.range_text(org)}", slug="extension-range-full")
         extension = None
     else:
         pooled = (await session.execute(pooled_query.where(SipAccount.extension == wanted))).scalar_one_or_none()
@@ -212,7 +212,7 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
     if "email" in changes and changes["email"] is not None:
         changes["email"] = changes["email"].lower()
         if await _email_taken(ctx.session, user.organization_id, changes["email"], exclude=user.id):
-            raise _conflict(["body", "email"], f"Email {changes['email']} is already used by another user")
+            raise _conflict(["body", "email"], f"Email {changes['email']} is already used by another user", "email-taken")
     before = audit.snapshot(user)
     if "access" in changes:
         await _change_access(ctx, user, access_patch, role, is_self)
@@ -235,12 +235,14 @@ async def _change_access(ctx: Context, user: User, patch: UserAccessPatch | None
         require_scope_all(principal, "Changing a user's login, role or scope")
         if is_self:
             raise Forbidden("You cannot change your own login, role or scope; ask another administrator")
+    if not is_self:
+        await roles.check_authority_over(ctx.session, principal, user, "change the login of")
     if patch is None:
         _apply_access(user, None, None)
         return
     if patch.username is not None and patch.username != user.username:
         if await _username_taken(ctx.session, patch.username, exclude=user.id):
-            raise _conflict(["body", "access", "username"], f"Username '{patch.username}' is taken")
+            raise _conflict(["body", "access", "username"], f"Username '{patch.username}' is taken", "username-taken")
         user.username = patch.username
     if role is not None or patch.scope is not None:
         target_role = role or (await ctx.session.get(Role, user.role_id) if user.role_id else None)
@@ -262,6 +264,7 @@ async def delete(ctx: Context, view: UserView) -> None:
     user = view.user
     if ctx.principal.user_id == user.id:
         raise Forbidden("You cannot delete yourself")
+    await roles.check_authority_over(ctx.session, ctx.principal, user, "delete")
     await sip_accounts.release_user_account(ctx, user)
     before = audit.snapshot(user)
     await ctx.session.delete(user)
