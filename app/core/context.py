@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import session_scope
 from app.core.errors import Forbidden, NotFound, Unauthorized
+from app.core.permissions import BUILTIN_ROLES
 from app.core.security import API_KEY_PREFIX, SecretBox, decode_access_token, hash_api_key
 from app.core.settings import Settings
 from app.models import ApiKey, Organization, Role, User
@@ -152,8 +153,6 @@ async def get_principal(request: Request, session: SessionDep, settings: Setting
         if target is None:
             raise NotFound(f"Organization '{wanted}' not found")
         # A platform admin acts as the owner of the organization it switched to.
-        from app.core.permissions import BUILTIN_ROLES
-
         principal = Principal(
             kind=principal.kind, id=principal.id, name=principal.name, home_organization=principal.home_organization,
             organization=target, role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]), scope="all",
@@ -199,8 +198,6 @@ class require:  # noqa: N801 - reads as a declaration: Depends(require("users.wr
 
 def system_principal(organization: Organization, name: str = "system") -> Principal:
     """The principal of work started outside HTTP (the CLI): owner rights in one organization."""
-    from app.core.permissions import BUILTIN_ROLES
-
     return Principal(kind="system", id=uuid.UUID(int=0), name=name, home_organization=organization,
                      organization=organization, role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]),
                      scope="all", platform_admin=True, user_id=None)

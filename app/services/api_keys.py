@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.context import Context
-from app.core.errors import Conflict, NotFound
-from app.core.pagination import ListParams, apply_sort, paginate
+from app.core.errors import Conflict, FieldErrors, NotFound
+from app.core.pagination import ListParams, apply_sort
 from app.core.security import hash_api_key, new_api_key
 from app.models import ApiKey, Role
 from app.models.api_keys import ApiKeyCreate
 from app.services import audit, roles
+from app.services.changes import touch
 from app.services.scoping import require_scope_all
 
 RESOURCE = "api_key"
@@ -22,8 +23,6 @@ RESOURCE = "api_key"
 async def create(ctx: Context, payload: ApiKeyCreate) -> tuple[ApiKey, str, str]:
     """A new key; returns the row, its role name and the key itself (shown once)."""
     require_scope_all(ctx.principal, "Creating API keys")
-    from app.core.errors import FieldErrors
-
     errors = FieldErrors()
     role = await roles.by_name(ctx.session, ctx.principal.organization_id, payload.role)
     if role is None:
@@ -50,8 +49,6 @@ async def list_keys(ctx: Context, params: ListParams, *, include_revoked: bool) 
         query = query.where(ApiKey.revoked_at.is_(None))
     query = apply_sort(query, params, {"name": ApiKey.name, "created_at": ApiKey.created_at,
                                        "last_used_at": ApiKey.last_used_at}, "-created_at", ApiKey.id)
-    from sqlalchemy import func
-
     total = (await ctx.session.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
     rows = (await ctx.session.execute(query.limit(params.limit).offset(params.offset))).all()
     return [tuple(row) for row in rows], total
@@ -69,6 +66,6 @@ async def revoke(ctx: Context, api_key: ApiKey) -> None:
     if api_key.revoked_at is not None:
         raise Conflict("The API key is already revoked")
     api_key.revoked_at = datetime.now(UTC)
-    api_key.version += 1
+    touch(api_key)
     await ctx.session.flush()
     await audit.record(ctx, "api_key.revoke", RESOURCE, api_key.id, after={"revoked_at": api_key.revoked_at})

@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from app.config_gen import writer
 from app.config_gen.provisioning import provisioning_filename
 from app.core.context import Context
 from app.core.errors import Conflict, FieldError, FieldErrors, NotFound
 from app.core.pagination import ListParams, apply_sort, contains, paginate
-from app.models import Device, SipAccount
+from app.models import Device, Organization, SipAccount
 from app.models.devices import HARDWARE_VENDORS, DeviceCreate, DeviceUpdate
 from app.services import audit
+from app.services.changes import delete_row, touch, update_row
+from app.services.config import organization_dir
 from app.services.scoping import require_scope_all, restrict_to_own
 
 RESOURCE = "device"
@@ -110,23 +112,13 @@ async def update(ctx: Context, device: Device, payload: DeviceUpdate) -> Device:
     errors.raise_if_any()
     if "mac" in changes:
         await _check_mac_free(ctx, changes["mac"], exclude=device.id)
-    before = audit.snapshot(device)
-    for name, value in changes.items():
-        setattr(device, name, value)
-    device.version += 1
-    device.updated_at = datetime.now(UTC)
-    await ctx.session.flush()
-    await audit.record(ctx, "device.update", RESOURCE, device.id, before=before, after=audit.snapshot(device),
-                       config_change=True)
+    await update_row(ctx, device, changes, action="device.update", resource=RESOURCE, config_change=True)
     return device
 
 
 async def delete(ctx: Context, device: Device) -> None:
     require_scope_all(ctx.principal, "Deleting devices")
-    before = audit.snapshot(device)
-    await ctx.session.delete(device)
-    await ctx.session.flush()
-    await audit.record(ctx, "device.delete", RESOURCE, device.id, before=before, config_change=True)
+    await delete_row(ctx, device, action="device.delete", resource=RESOURCE, config_change=True)
 
 
 async def rotate_token(ctx: Context, device: Device) -> str:
@@ -134,8 +126,7 @@ async def rotate_token(ctx: Context, device: Device) -> str:
     require_scope_all(ctx.principal, "Rotating provisioning URLs")
     token = new_token()
     device.provisioning_token_hash = hash_token(token)
-    device.version += 1
-    device.updated_at = datetime.now(UTC)
+    touch(device)
     await ctx.session.flush()
     await audit.record(ctx, "device.provisioning_url_rotate", RESOURCE, device.id, after={"provisioning_token": token})
     return token
@@ -147,10 +138,6 @@ def filename_of(device: Device) -> str | None:
 
 async def provisioning_file(session, settings, token: str, filename: str) -> bytes | None:
     """The device's file from the LAST APPLIED revision, or None (unknown token, wrong file, never applied)."""
-    from app.config_gen import writer
-    from app.models import Organization
-    from app.services.config import organization_dir
-
     row = (await session.execute(select(Device, Organization).join(Organization, Organization.id == Device.organization_id)
                                  .where(Device.provisioning_token_hash == hash_token(token)))).first()
     if row is None:

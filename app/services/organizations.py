@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +13,7 @@ from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.models import Organization, SipAccount
 from app.models.organizations import OrganizationCreate, OrganizationUpdate
 from app.services import audit
+from app.services.changes import delete_row, update_row
 from app.services.roles import builtin_roles_for
 
 RESOURCE = "organization"
@@ -72,23 +72,14 @@ async def update(ctx: Context, organization: Organization, payload: Organization
             (SipAccount.extension < low) | (SipAccount.extension > high)))).scalar_one()
     if outside:
         raise Conflict(f"{outside} SIP account(s) have extensions outside {low}–{high}; renumber them first")
-    before = audit.snapshot(organization)
-    for name, value in changes.items():
-        setattr(organization, name, value)
-    organization.version += 1
-    organization.updated_at = datetime.now(UTC)
-    await ctx.session.flush()
-    await audit.record(ctx, "organization.update", RESOURCE, organization.id, before=before,
-                       after=audit.snapshot(organization), organization_id=organization.id, config_change=True)
+    await update_row(ctx, organization, changes, action="organization.update", resource=RESOURCE, config_change=True,
+                     organization_id=organization.id)
     return organization
 
 
 async def delete(ctx: Context, organization: Organization) -> None:
     if organization.id == ctx.principal.home_organization.id:
         raise Forbidden("You cannot delete your own organization")
-    before = audit.snapshot(organization)
-    await ctx.session.delete(organization)
-    await ctx.session.flush()
     # The organization's own log goes with it; keep the trace in the actor's organization.
-    await audit.record(ctx, "organization.delete", RESOURCE, organization.id, before=before,
-                       organization_id=ctx.principal.home_organization.id)
+    await delete_row(ctx, organization, action="organization.delete", resource=RESOURCE, config_change=False,
+                     organization_id=ctx.principal.home_organization.id)

@@ -14,6 +14,7 @@ from app.core.permissions import BUILTIN_ROLES, PERMISSIONS, SCOPE_ORDER
 from app.models import ApiKey, Role, User
 from app.models.roles import RoleCreate, RoleUpdate
 from app.services import audit
+from app.services.changes import delete_row, update_row
 from app.services.scoping import require_scope_all
 
 RESOURCE = "role"
@@ -106,13 +107,8 @@ async def update(ctx: Context, role: Role, payload: RoleUpdate) -> Role:
     if changes.get("permissions") is not None:
         _refuse_escalation(ctx, changes["permissions"])
         changes["permissions"] = sorted(set(changes["permissions"]))
-    before = audit.snapshot(role)
-    for name, value in changes.items():
-        if value is not None:
-            setattr(role, name, value)
-    role.version += 1
-    await ctx.session.flush()
-    await audit.record(ctx, "role.update", RESOURCE, role.id, before=before, after=audit.snapshot(role))
+    await update_row(ctx, role, {name: value for name, value in changes.items() if value is not None},
+                     action="role.update", resource=RESOURCE, config_change=False)
     return role
 
 
@@ -125,7 +121,4 @@ async def delete(ctx: Context, role: Role) -> None:
         select(func.count()).select_from(ApiKey).where(ApiKey.role_id == role.id, ApiKey.revoked_at.is_(None)))).scalar_one()
     if in_use:
         raise Conflict(f"Role '{role.name}' is still given to {in_use} user(s) or API key(s)")
-    before = audit.snapshot(role)
-    await ctx.session.delete(role)
-    await ctx.session.flush()
-    await audit.record(ctx, "role.delete", RESOURCE, role.id, before=before)
+    await delete_row(ctx, role, action="role.delete", resource=RESOURCE, config_change=False)

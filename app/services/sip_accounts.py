@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import String, cast, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import Context
-from app.core.errors import Conflict, FieldErrors, NotFound, ValidationProblem
+from app.core.errors import Conflict, FieldError, FieldErrors, NotFound, ValidationProblem
 from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.core.security import generate_auth_id, generate_sip_password, sip_password_problems
 from app.models import Organization, SipAccount, User
 from app.models.sip_accounts import SipAccountCreate, SipAccountUpdate
 from app.services import audit
+from app.services.changes import delete_row, touch, update_row
 from app.services.scoping import require_scope_all, restrict_to_own
 
 RESOURCE = "sip_account"
@@ -148,9 +148,7 @@ async def create(ctx: Context, payload: SipAccountCreate, *, loc_prefix: tuple[s
     raise Conflict("Could not allocate an extension under heavy contention; retry the request")
 
 
-def _conflict_error(loc: list, msg: str):
-    from app.core.errors import FieldError
-
+def _conflict_error(loc: list, msg: str) -> FieldError:
     return FieldError(loc=loc, msg=msg, type="conflict")
 
 
@@ -181,18 +179,11 @@ async def list_accounts(ctx: Context, params: ListParams, *, assigned: bool | No
     if user_id is not None:
         query = query.where(SipAccount.user_id == user_id)
     if params.q:
-        from sqlalchemy import String, cast, or_
-
         query = query.where(or_(contains(cast(SipAccount.extension, String), params.q), contains(SipAccount.auth_id, params.q)))
     columns = {"extension": SipAccount.extension, "created_at": SipAccount.created_at, "auth_id": SipAccount.auth_id,
                "permission_level": SipAccount.permission_level}
     query = apply_sort(query, params, columns, "extension", SipAccount.id)
     return await paginate(ctx.session, query, params)
-
-
-def _touch(row) -> None:
-    row.version += 1
-    row.updated_at = datetime.now(UTC)
 
 
 async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -> SipAccount:
@@ -224,22 +215,13 @@ async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -
         holder = await _account_of_user(ctx.session, changes["user_id"])
         if holder is not None and holder.id != account.id:
             raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
-    before = audit.snapshot(account)
-    for name, value in changes.items():
-        setattr(account, name, value)
-    _touch(account)
-    await ctx.session.flush()
-    await audit.record(ctx, "sip_account.update", RESOURCE, account.id, before=before, after=audit.snapshot(account),
-                       config_change=True)
+    await update_row(ctx, account, changes, action="sip_account.update", resource=RESOURCE, config_change=True)
     return account
 
 
 async def delete(ctx: Context, account: SipAccount) -> None:
     require_scope_all(ctx.principal, "Deleting SIP accounts")
-    before = audit.snapshot(account)
-    await ctx.session.delete(account)
-    await ctx.session.flush()
-    await audit.record(ctx, "sip_account.delete", RESOURCE, account.id, before=before, config_change=True)
+    await delete_row(ctx, account, action="sip_account.delete", resource=RESOURCE, config_change=True)
 
 
 async def set_password(ctx: Context, account: SipAccount, password: str | None) -> str:
@@ -250,7 +232,7 @@ async def set_password(ctx: Context, account: SipAccount, password: str | None) 
         errors.raise_if_any()
     new_password = password or generate_sip_password()
     account.password_encrypted = ctx.secret_box.encrypt(new_password)
-    _touch(account)
+    touch(account)
     await ctx.session.flush()
     await audit.record(ctx, "sip_account.password_rotate", RESOURCE, account.id,
                        after={"password": new_password}, config_change=True)
@@ -283,12 +265,7 @@ async def claim(ctx: Context, user_id: uuid.UUID) -> SipAccount:
     account = (await ctx.session.execute(query)).scalar_one_or_none()
     if account is None:
         raise Conflict("No free SIP account", slug="no-free-sip-account")
-    before = audit.snapshot(account)
-    account.user_id = user.id
-    _touch(account)
-    await ctx.session.flush()
-    await audit.record(ctx, "sip_account.claim", RESOURCE, account.id, before=before, after=audit.snapshot(account),
-                       config_change=True)
+    await assign(ctx, account, user.id)
     return account
 
 
@@ -297,9 +274,11 @@ async def release_user_account(ctx: Context, user: User) -> None:
     account = await _account_of_user(ctx.session, user.id)
     if account is None:
         return
-    before = audit.snapshot(account)
-    account.user_id = None
-    _touch(account)
-    await ctx.session.flush()
-    await audit.record(ctx, "sip_account.unassign", RESOURCE, account.id, before=before, after=audit.snapshot(account),
-                       config_change=True)
+    await update_row(ctx, account, {"user_id": None}, action="sip_account.unassign", resource=RESOURCE,
+                     config_change=True)
+
+
+async def assign(ctx: Context, account: SipAccount, user_id: uuid.UUID) -> None:
+    """Give a pooled account to a user."""
+    await update_row(ctx, account, {"user_id": user_id}, action="sip_account.claim", resource=RESOURCE,
+                     config_change=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import Context
@@ -17,6 +16,7 @@ from app.models import Role, SipAccount, User
 from app.models.sip_accounts import SipAccountCreate
 from app.models.users import UserAccessIn, UserAccessPatch, UserCreate, UserUpdate
 from app.services import audit, roles, sip_accounts
+from app.services.changes import delete_row, touch
 from app.services.scoping import require_scope_all, restrict_to_own
 
 RESOURCE = "user"
@@ -69,8 +69,6 @@ async def list_users(ctx: Context, params: ListParams, *, status: str | None, em
                "created_at": User.created_at, "updated_at": User.updated_at, "extension": SipAccount.extension,
                "status": User.status}
     query = apply_sort(query, params, columns, "last_name", User.id)
-    from sqlalchemy import func
-
     total = (await ctx.session.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
     rows = (await ctx.session.execute(query.limit(params.limit).offset(params.offset))).all()
     return [UserView(*row) for row in rows], total
@@ -165,13 +163,7 @@ async def _give_extension(ctx: Context, user: User, wanted: int | str) -> tuple[
 
 
 async def _take_over(ctx: Context, account: SipAccount, user: User) -> tuple[SipAccount, str]:
-    before = audit.snapshot(account)
-    account.user_id = user.id
-    account.version += 1
-    account.updated_at = datetime.now(UTC)
-    await ctx.session.flush()
-    await audit.record(ctx, "sip_account.claim", sip_accounts.RESOURCE, account.id, before=before,
-                       after=audit.snapshot(account), config_change=True)
+    await sip_accounts.assign(ctx, account, user.id)
     return account, await sip_accounts.set_password(ctx, account, None)
 
 
@@ -220,8 +212,7 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
         view.role_name = (role.name if role else view.role_name) if user.username else None
     for name, value in changes.items():
         setattr(user, name, value)
-    user.version += 1
-    user.updated_at = datetime.now(UTC)
+    touch(user)
     await ctx.session.flush()
     await audit.record(ctx, "user.update", RESOURCE, user.id, before=before, after=audit.snapshot(user), config_change=True)
     return view
@@ -266,7 +257,4 @@ async def delete(ctx: Context, view: UserView) -> None:
         raise Forbidden("You cannot delete yourself")
     await roles.check_authority_over(ctx.session, ctx.principal, user, "delete")
     await sip_accounts.release_user_account(ctx, user)
-    before = audit.snapshot(user)
-    await ctx.session.delete(user)
-    await ctx.session.flush()
-    await audit.record(ctx, "user.delete", RESOURCE, user.id, before=before, config_change=True)
+    await delete_row(ctx, user, action="user.delete", resource=RESOURCE, config_change=True)
