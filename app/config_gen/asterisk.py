@@ -110,7 +110,7 @@ def _render_voicemail(slug: str, accounts: list[AccountInfo]) -> str:
             raise ValueError(f"{what} is enabled but has no PIN")
         fields = [
             escaping.digits(user.voicemail_pin, f"{what} PIN"),
-            escaping.asterisk_list_field(_display_name(account), f"{what} name"),
+            escaping.asterisk_list_name(_display_name(account), f"{what} name"),
         ]
         if user.email:
             fields.append(escaping.asterisk_list_field(user.email, f"{what} e-mail"))

@@ -131,6 +131,13 @@ def asterisk_list_field(value: str, what: str) -> str:
     return value.replace(";", "\\;")
 
 
+def asterisk_list_name(value: str, what: str) -> str:
+    """A person's name as a voicemail.conf field: separators become spaces ("Nowak, Jr." is a real name)."""
+    refuse_control_characters(value, what)
+    cleaned = " ".join(value.translate(str.maketrans(",|=", "   ")).split())
+    return asterisk_list_field(cleaned, what)
+
+
 # --- Kamailio db_text -----------------------------------------------------
 
 

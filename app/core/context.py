@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -74,11 +74,16 @@ class Context:
     settings: Settings
     request_id: str | None
     secret_box: SecretBox
-    extras: dict = field(default_factory=dict)
+    # Writes load their row FOR UPDATE, so If-Match and the change see the same version.
+    for_update: bool = False
 
     @property
     def organization(self) -> Organization:
         return self.principal.organization
+
+    def locked(self, query, *entities):
+        """``query`` with a row lock on ``entities`` when this request writes (a no-op on SQLite)."""
+        return query.with_for_update(of=entities or None) if self.for_update else query
 
 
 def _bearer(request: Request) -> str:
@@ -185,6 +190,7 @@ class require:  # noqa: N801 - reads as a declaration: Depends(require("users.wr
         return Context(
             session=session, principal=principal, settings=settings,
             request_id=getattr(request.state, "request_id", None), secret_box=request.app.state.secret_box,
+            for_update=request.method in {"POST", "PUT", "PATCH", "DELETE"},
         )
 
     def describe(self) -> str:

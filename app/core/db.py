@@ -56,6 +56,7 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
             yield session
             await run_before_commit(session)
             await session.commit()
+            await run_after_commit(session)
         except BaseException:
             await session.rollback()
             raise
@@ -66,6 +67,17 @@ async def run_before_commit(session: AsyncSession) -> None:
     callbacks = session.info.pop("before_commit", {})
     for callback in callbacks.values():
         await callback(session)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    """Run the callbacks registered with ``after_commit`` (file-system work that must follow the data)."""
+    for callback in session.info.pop("after_commit", {}).values():
+        await callback()
+
+
+def after_commit(session: AsyncSession, key: str, callback) -> None:
+    """Register ``await callback()`` to run once, only if this transaction commits."""
+    session.info.setdefault("after_commit", {}).setdefault(key, callback)
 
 
 def on_commit(session: AsyncSession, key: str, callback) -> None:

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("centralino.errors")
@@ -159,12 +159,15 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed here; use {', '.join(allowed)}"
         return problem_response(exc.status_code, detail, headers=headers)
 
-    @app.exception_handler(DataError)
-    async def _data(_: Request, exc: DataError) -> JSONResponse:
-        # A value the database cannot store (e.g. out of its integer range) is bad input, not a crash.
-        log.warning("database refused a value: %s", exc.orig.__class__.__name__)
-        return problem_response(422, "A value is not acceptable (out of range or malformed)", slug="validation-error",
-                                title="Validation error")
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
+        # A value the database or its driver cannot take (out of range, malformed) is bad
+        # input; any other database error is ours, and stays a logged 500.
+        if isinstance(exc, DataError) or not isinstance(exc, DBAPIError):
+            log.warning("database refused a value: %s", type(exc.orig).__name__)
+            return problem_response(422, "A value is not acceptable (out of range or malformed)",
+                                    slug="validation-error", title="Validation error")
+        return await _unexpected(request, exc)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

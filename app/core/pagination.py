@@ -22,7 +22,7 @@ class ListParams:
 
 def list_params(
     limit: Annotated[int, Query(ge=1, le=500, description="Page size (max 500)")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip")] = 0,
     sort: Annotated[str | None, Query(max_length=50, description="Field to sort by; prefix with '-' for descending",
                                       examples=["-created_at"])] = None,
     q: Annotated[str | None, Query(max_length=200, description="Free-text search")] = None,

@@ -8,7 +8,7 @@ import zoneinfo
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -21,23 +21,46 @@ def _refuse_control_characters(value: str) -> str:
     return value
 
 
+# Characters that end a quoted display name in pjsip callerid, SIP headers and baresip.
+_NAME_FORBIDDEN = set('"<>\\')
+
+
+def _refuse_name_delimiters(value: str) -> str:
+    bad = sorted(set(value) & _NAME_FORBIDDEN)
+    if bad:
+        raise ValueError("must not contain " + " ".join(bad) + " (they would end a quoted name in SIP and phone configs)")
+    return value
+
+
 def _stripped(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-def _text(max_length: int, min_length: int = 1):
-    return Annotated[
-        str,
-        BeforeValidator(_stripped),
-        StringConstraints(min_length=min_length, max_length=max_length),
-        AfterValidator(_refuse_control_characters),
-    ]
+def _text(max_length: int, min_length: int = 1, *, rendered: bool = True):
+    checks = [AfterValidator(_refuse_control_characters)]
+    if rendered:  # reaches registrar or phone configs as a display name
+        checks.append(AfterValidator(_refuse_name_delimiters))
+    return Annotated[str, BeforeValidator(_stripped), StringConstraints(min_length=min_length, max_length=max_length), *checks]
 
 
 Name = _text(100)
 OptionalName = _text(100, min_length=0)
 Label = _text(200)
-Description = _text(500, min_length=0)
+Description = _text(500, min_length=0, rendered=False)
+
+
+_EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9._%+-]+$")
+
+
+def _config_safe_email(value: str) -> str:
+    # Voicemail configs list e-mails in comma-separated fields that cannot be escaped.
+    local = value.rsplit("@", 1)[0]
+    if not _EMAIL_LOCAL.match(local):
+        raise ValueError("may use only letters, digits and . _ % + - before the @")
+    return value.lower()
+
+
+Email = Annotated[EmailStr, AfterValidator(_config_safe_email), Field(examples=["anna.nowak@example.com"])]
 
 
 def _phone(value: str) -> str:
@@ -72,9 +95,17 @@ SipDomain = Annotated[
     Field(examples=["pbx.example.com"]),
 ]
 
+def _valid_port(value: str) -> str:
+    _host, _, port = value.partition(":")
+    if port and not 1 <= int(port) <= 65535:
+        raise ValueError("port must be between 1 and 65535")
+    return value
+
+
 HostPort = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$"),
+    AfterValidator(_valid_port),
     Field(examples=["sip.example.com:5060"]),
 ]
 

@@ -44,7 +44,9 @@ class ConfigRevision(SQLModel, table=True):
 
 class ApplyRequest(SQLModel):
     dry_run: bool = Field(default=False, description="Only report what would change; write nothing")
-    targets: list[Target] | None = Field(default=None, description="Default: every enabled target",
+    targets: list[Target] | None = Field(default=None, min_length=1,
+                                         description="Default: every enabled target. Applying only some keeps the "
+                                                     "configuration pending until every target is applied",
                                          schema_extra={"examples": [["asterisk", "kamailio"]]})
 
 
@@ -81,7 +83,8 @@ class RevisionRead(SQLModel):
     actor_id: uuid.UUID | None
     actor_name: str
     targets: list[str]
-    files: dict[str, str] = Field(description="path -> sha256")
+    files: dict[str, str | None] = Field(description="path -> sha256 (null for files holding secrets, unless the "
+                                                     "caller has sip_secrets.read with scope all)")
     restored_from: int | None
     reloads: list[dict]
     live: bool = Field(description="True for the revision currently live")

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, StringConstraints
+from pydantic import StringConstraints
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.validation import Language, Name, OptionalName, PhoneNumber, Username
+from app.core.validation import Email, Language, Name, OptionalName, PhoneNumber, Username
 from app.models.base import TenantRow
 from app.models.roles import Scope
 
@@ -73,7 +73,7 @@ class SipAccountSummary(SQLModel):
 class UserBase(SQLModel):
     first_name: Name = Field(schema_extra={"examples": ["Anna"]})
     last_name: OptionalName = Field(default="", schema_extra={"examples": ["Nowak"]})
-    email: EmailStr | None = Field(default=None, schema_extra={"examples": ["anna.nowak@example.com"]})
+    email: Email | None = None
     mobile: PhoneNumber | None = None
     caller_id: PhoneNumber | None = Field(default=None, description="Outbound caller ID, E.164")
     language: Language = "en"
@@ -96,7 +96,7 @@ class UserCreate(UserBase):
 class UserUpdate(SQLModel):
     first_name: Name | None = None
     last_name: OptionalName | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     mobile: PhoneNumber | None = None
     caller_id: PhoneNumber | None = None
     language: Language | None = None

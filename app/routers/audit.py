@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -18,6 +18,10 @@ from app.services import audit
 router = api_router("/audit-log", "audit")
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 @router.get("", response_model=Page[AuditEntryRead], summary="Read the audit log", responses=READ_ERRORS)
 async def list_audit_entries(
     ctx: Annotated[Context, Depends(require("audit.read", scope_all=True))], params: ListParamsDep,
@@ -25,10 +29,10 @@ async def list_audit_entries(
     resource_id: Annotated[str | None, Query(max_length=64)] = None,
     actor_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=50, examples=["user.create"])] = None,
-    since: Annotated[datetime | None, Query(description="From this time (inclusive)")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time")] = None,
+    since: Annotated[datetime | None, Query(description="From this time (inclusive; UTC when no offset is given)")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time (UTC when no offset is given)")] = None,
 ) -> Page[AuditEntryRead]:
     """Who changed what and when, newest first, with before/after values (secrets masked)."""
     rows, total = await audit.list_entries(ctx, params, resource_type=resource_type, resource_id=resource_id,
-                                           actor_id=actor_id, action=action, since=since, until=until)
+                                           actor_id=actor_id, action=action, since=_utc(since), until=_utc(until))
     return Page(items=[AuditEntryRead.model_validate(r) for r in rows], total=total, limit=params.limit, offset=params.offset)

@@ -17,12 +17,13 @@ from app.services import config
 router = api_router("/config", "config")
 Readers = Annotated[Context, Depends(require("config.read"))]
 Appliers = Annotated[Context, Depends(require("config.apply", scope_all=True))]
-RevisionNumber = Annotated[int, Path(ge=1, description="Revision number")]
+RevisionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="Revision number")]
 
 
-def _revision(revision, live: int | None) -> RevisionRead:
+def _revision(ctx: Context, revision, live: int | None) -> RevisionRead:
     return RevisionRead(number=revision.number, created_at=revision.created_at, actor_id=revision.actor_id,
-                        actor_name=revision.actor_name, targets=revision.targets, files=revision.files,
+                        actor_name=revision.actor_name, targets=revision.targets,
+                        files=config.visible_hashes(ctx, revision.files),
                         restored_from=revision.restored_from, reloads=revision.reloads, live=revision.number == live)
 
 
@@ -46,18 +47,17 @@ async def apply_config(ctx: Appliers, payload: ApplyRequest | None = None) -> Ap
 
 @router.get("/revisions", response_model=Page[RevisionRead], summary="List revisions", responses=READ_ERRORS)
 async def list_revisions(ctx: Readers, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                         offset: Annotated[int, Query(ge=0)] = 0) -> Page[RevisionRead]:
+                         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> Page[RevisionRead]:
     """Applied revisions, newest first (the oldest are pruned beyond the configured number kept)."""
     rows, total, live = await config.list_revisions(ctx, limit, offset)
-    return Page(items=[_revision(r, live) for r in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[_revision(ctx, r, live) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/revisions/{number}", response_model=RevisionRead, summary="Get a revision", responses=ITEM_ERRORS)
 async def get_revision(number: RevisionNumber, ctx: Readers) -> RevisionRead:
     """Who applied it, when, and the sha256 of each file."""
     revision = await config.get_revision(ctx, number)
-    _, _, live = await config.list_revisions(ctx, 1, 0)
-    return _revision(revision, live)
+    return _revision(ctx, revision, await config.live_number(ctx))
 
 
 @router.get("/revisions/{number}/files/{path:path}", summary="A file of a revision",

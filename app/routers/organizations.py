@@ -83,7 +83,8 @@ async def update_own_organization(payload: OrganizationUpdate,
                                   ctx: Annotated[Context, Depends(require("organization.write", scope_all=True))],
                                   response: Response, if_match: IfMatch = None) -> OrganizationRead:
     """Change the settings of the organization acted on (SIP domain, extension range, defaults)."""
-    check_if_match(if_match, ctx.organization)
-    organization = await organizations.update(ctx, ctx.organization, payload)
+    organization = await organizations.get(ctx, ctx.organization.id)
+    check_if_match(if_match, organization)
+    organization = await organizations.update(ctx, organization, payload)
     set_etag(response, organization)
     return OrganizationRead.model_validate(organization)

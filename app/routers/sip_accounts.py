@@ -59,13 +59,14 @@ async def next_free_extension(ctx: Readers) -> NextFreeExtension:
     return NextFreeExtension(extension=await sip_accounts.next_free(ctx))
 
 
-@router.post("/claim", response_model=SipAccountRead, summary="Give a user a pooled account",
+@router.post("/claim", response_model=SipAccountCreated, summary="Give a user a pooled account",
              responses=problem_responses(401, 403, 409, 422))
-async def claim_sip_account(payload: ClaimRequest, ctx: Writers, response: Response) -> SipAccountRead:
-    """Assign the lowest-numbered unassigned active account to the user; 409 "No free SIP account" when none."""
-    account = await sip_accounts.claim(ctx, payload.user_id)
+async def claim_sip_account(payload: ClaimRequest, ctx: Writers, response: Response) -> SipAccountCreated:
+    """Assign the lowest-numbered unassigned active account to the user; 409 "No free SIP account" when none.
+    The account gets a new password (shown in this response only): a former holder's phone must not keep it."""
+    account, password = await sip_accounts.claim(ctx, payload.user_id)
     set_etag(response, account)
-    return SipAccountRead.model_validate(account)
+    return SipAccountCreated(**SipAccountRead.model_validate(account).model_dump(), password=password)
 
 
 @router.get("/{account_id}", response_model=SipAccountRead, summary="Get a SIP account", responses=ITEM_ERRORS)

@@ -55,7 +55,7 @@ async def list_keys(ctx: Context, params: ListParams, *, include_revoked: bool) 
 
 
 async def get(ctx: Context, key_id: uuid.UUID) -> tuple[ApiKey, str | None]:
-    row = (await ctx.session.execute(_query(ctx).where(ApiKey.id == key_id))).first()
+    row = (await ctx.session.execute(ctx.locked(_query(ctx).where(ApiKey.id == key_id), ApiKey))).first()
     if row is None:
         raise NotFound("API key not found")
     return tuple(row)

@@ -11,6 +11,7 @@ import contextlib
 import difflib
 import hashlib
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from app.config_gen import writer
 from app.config_gen.render import SECRET_PATH_PREDICATE, TARGETS, render_targets
 from app.config_gen.snapshot import AccountInfo, DeviceInfo, OrganizationInfo, RenderOptions, Snapshot, UserInfo
 from app.core.context import Context
-from app.core.errors import Forbidden, NotFound, ValidationProblem
+from app.core.db import after_commit
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.core.security import SecretBox
 from app.core.settings import Settings
 from app.models import ConfigRevision, ConfigState, Device, Organization, SipAccount, User
@@ -101,10 +103,21 @@ def _diff(path: str, old: bytes | None, new: bytes | None) -> str:
     return text if len(text) <= _DIFF_LIMIT else text[:_DIFF_LIMIT] + "\n[diff truncated]\n"
 
 
+def may_read_secret_files(ctx: Context) -> bool:
+    """Files holding credentials are for principals who may reveal every account's secret."""
+    return ctx.principal.can("sip_secrets.read") and ctx.principal.scope == "all"
+
+
+def visible_hashes(ctx: Context, hashes: dict[str, str]) -> dict[str, str | None]:
+    """File hashes, with those of secret files hidden: a hash of a file with a short PIN can be brute-forced."""
+    may = may_read_secret_files(ctx)
+    return {path: digest if may or not SECRET_PATH_PREDICATE(path) else None for path, digest in hashes.items()}
+
+
 def _compare(ctx: Context, old_hashes: dict[str, str], new_files: dict[str, bytes],
              read_old, with_diff: bool) -> list[FileChange]:
-    """Per-file status against the live set; diffs of secret files only for sip_secrets.read holders."""
-    may_see_secrets = ctx.principal.can("sip_secrets.read")
+    """Per-file status against the live set; hashes and diffs of secret files only for those who may read them."""
+    may_see_secrets = may_read_secret_files(ctx)
     changes = []
     for path in sorted(set(old_hashes) | set(new_files)):
         new = new_files.get(path)
@@ -112,11 +125,19 @@ def _compare(ctx: Context, old_hashes: dict[str, str], new_files: dict[str, byte
         old_hash = old_hashes.get(path)
         status = ("added" if old_hash is None else "removed" if new is None
                   else "unchanged" if old_hash == new_hash else "changed")
+        secret = SECRET_PATH_PREDICATE(path)
         diff = None
-        if with_diff and status != "unchanged" and (may_see_secrets or not SECRET_PATH_PREDICATE(path)):
+        if with_diff and status != "unchanged" and (may_see_secrets or not secret):
             diff = _diff(path, read_old(path) if old_hash is not None else None, new)
-        changes.append(FileChange(path=path, status=status, sha256=new_hash, diff=diff))
+        changes.append(FileChange(path=path, status=status, sha256=new_hash if may_see_secrets or not secret else None,
+                                  diff=diff))
     return changes
+
+
+async def _audit_secret_diffs(ctx: Context, changes: list[FileChange], what: str) -> None:
+    shown = [c.path for c in changes if c.diff is not None and SECRET_PATH_PREDICATE(c.path)]
+    if shown:
+        await audit.record(ctx, "config.secret_diff_read", RESOURCE, what, after={"paths": shown})
 
 
 async def _last_revision(session: AsyncSession, organization_id) -> ConfigRevision | None:
@@ -171,7 +192,12 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
     old_hashes = dict(last.files) if last else {}
 
     snapshot = await load_snapshot(session, organization, ctx.secret_box, render_options(settings))
-    rendered = {path: text.encode() for path, text in render_targets(snapshot, targets).items()}
+    try:
+        rendered = {path: text.encode() for path, text in render_targets(snapshot, targets).items()}
+    except ValueError as exc:
+        # The API refuses what renderers refuse; this catches data older than a rule.
+        raise Conflict(f"The configuration cannot be rendered: {exc}. Correct that record and apply again.",
+                       slug="render-error") from exc
     # Targets not applied now keep their live files: a revision is always the whole set.
     prefixes = tuple(f"{t}/" for t in targets)
     new_files = dict(rendered)
@@ -183,6 +209,7 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
     changes = _compare(ctx, old_hashes, new_files, read_old, with_diff=request.dry_run)
     changed = any(c.status != "unchanged" for c in changes)
     if request.dry_run:
+        await _audit_secret_diffs(ctx, changes, "dry-run")
         return ApplyResult(dry_run=True, created=False, revision=last.number if last else None, files=changes)
 
     reloads: list[ReloadResult] = []
@@ -193,11 +220,13 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
         reloads = await run_reloads(settings, organization, org_dir, targets)
         session.add(ConfigRevision(
             organization_id=organization.id, number=number, actor_id=ctx.principal.id, actor_name=ctx.principal.name,
-            targets=targets, files={c.path: c.sha256 for c in changes if c.sha256 is not None},
+            targets=targets, files={path: _sha256(data) for path, data in sorted(new_files.items())},
             reloads=[r.model_dump() for r in reloads]))
         await _prune(session, settings, organization, org_dir, number)
-    state.pending_changes = 0
-    state.live_differs = False
+    if set(targets) == set(_enabled_targets(settings, None)):
+        # Only a full apply makes the live set match the database.
+        state.pending_changes = 0
+        state.live_differs = False
     await audit.record(ctx, "config.apply", RESOURCE, number, after={
         "revision": number, "created": changed, "targets": targets,
         "files": {c.path: c.status for c in changes if c.status != "unchanged"},
@@ -209,7 +238,23 @@ async def _prune(session: AsyncSession, settings: Settings, organization: Organi
     oldest_kept = newest - settings.config_keep_revisions + 1
     await session.execute(delete(ConfigRevision).where(ConfigRevision.organization_id == organization.id,
                                                        ConfigRevision.number < oldest_kept))
-    await asyncio.to_thread(writer.prune, org_dir, settings.config_keep_revisions, {newest})
+
+    async def prune_files() -> None:
+        # After the commit: the revision rows that point at these directories are gone by then.
+        await asyncio.to_thread(writer.prune, org_dir, settings.config_keep_revisions, {newest})
+
+    after_commit(session, f"prune:{organization.id}", prune_files)
+
+
+async def remove_organization_files(session: AsyncSession, settings: Settings, organization: Organization) -> None:
+    """Once the organization's deletion commits, take its configuration off disk (phones and
+    registrar must stop using its credentials; a future organization may reuse the slug)."""
+    org_dir = organization_dir(settings, organization)
+
+    async def remove() -> None:
+        await asyncio.to_thread(shutil.rmtree, org_dir, True)
+
+    after_commit(session, f"remove:{organization.id}", remove)
 
 
 async def run_reloads(settings: Settings, organization: Organization, org_dir: Path,
@@ -263,6 +308,11 @@ async def list_revisions(ctx: Context, limit: int, offset: int) -> tuple[list[Co
     return list(rows), total, last.number if last else None
 
 
+async def live_number(ctx: Context) -> int | None:
+    last = await _last_revision(ctx.session, ctx.principal.organization_id)
+    return last.number if last else None
+
+
 async def get_revision(ctx: Context, number: int) -> ConfigRevision:
     revision = (await ctx.session.execute(select(ConfigRevision).where(
         ConfigRevision.organization_id == ctx.principal.organization_id, ConfigRevision.number == number))).scalar_one_or_none()
@@ -272,8 +322,8 @@ async def get_revision(ctx: Context, number: int) -> ConfigRevision:
 
 
 def _check_secret_access(ctx: Context, path: str) -> None:
-    if SECRET_PATH_PREDICATE(path) and not ctx.principal.can("sip_secrets.read"):
-        raise Forbidden(f"'{path}' holds secrets: reading it needs sip_secrets.read")
+    if SECRET_PATH_PREDICATE(path) and not may_read_secret_files(ctx):
+        raise Forbidden(f"'{path}' holds secrets: reading it needs sip_secrets.read with management scope 'all'")
 
 
 def _revision_file(ctx: Context, revision: ConfigRevision, path: str) -> bytes:
@@ -299,6 +349,7 @@ async def diff_revisions(ctx: Context, base_number: int, other_number: int) -> R
     base, other = await get_revision(ctx, base_number), await get_revision(ctx, other_number)
     other_files = {path: _revision_file(ctx, other, path) for path in other.files}
     changes = _compare(ctx, dict(base.files), other_files, lambda p: _revision_file(ctx, base, p), with_diff=True)
+    await _audit_secret_diffs(ctx, changes, f"{base_number}..{other_number}")
     return RevisionDiff(base=base_number, other=other_number, files=changes)
 
 

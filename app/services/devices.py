@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.config_gen import writer
 from app.config_gen.provisioning import provisioning_filename
 from app.core.context import Context
-from app.core.errors import Conflict, FieldError, FieldErrors, NotFound
+from app.core.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound
 from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.models import Device, Organization, SipAccount
 from app.models.devices import HARDWARE_VENDORS, DeviceCreate, DeviceUpdate
@@ -34,6 +34,9 @@ def new_token() -> str:
 async def _check_account(ctx: Context, account_id: uuid.UUID | None, errors: FieldErrors) -> None:
     if account_id is None:
         return
+    # The device's file will carry the account's password: linking is as good as revealing it.
+    if not ctx.principal.can("sip_secrets.read"):
+        raise Forbidden("Linking a device to a SIP account needs the permission sip_secrets.read")
     found = (await ctx.session.execute(select(SipAccount.id).where(
         SipAccount.id == account_id, SipAccount.organization_id == ctx.principal.organization_id))).first()
     if found is None:
@@ -76,7 +79,7 @@ def _query(ctx: Context):
 
 
 async def get(ctx: Context, device_id: uuid.UUID) -> Device:
-    device = (await ctx.session.execute(_query(ctx).where(Device.id == device_id))).scalar_one_or_none()
+    device = (await ctx.session.execute(ctx.locked(_query(ctx).where(Device.id == device_id), Device))).scalar_one_or_none()
     if device is None:
         raise NotFound("Device not found")
     return device
@@ -124,6 +127,8 @@ async def delete(ctx: Context, device: Device) -> None:
 async def rotate_token(ctx: Context, device: Device) -> str:
     """A new provisioning URL; the old one stops working at once."""
     require_scope_all(ctx.principal, "Rotating provisioning URLs")
+    if device.sip_account_id is not None and not ctx.principal.can("sip_secrets.read"):
+        raise Forbidden("The device's file holds a SIP password: a new URL needs the permission sip_secrets.read")
     token = new_token()
     device.provisioning_token_hash = hash_token(token)
     touch(device)

@@ -12,7 +12,7 @@ from app.core.errors import Conflict, FieldError, Forbidden, NotFound, Validatio
 from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.models import Organization, SipAccount
 from app.models.organizations import OrganizationCreate, OrganizationUpdate
-from app.services import audit
+from app.services import audit, config
 from app.services.changes import delete_row, update_row
 from app.services.roles import builtin_roles_for
 
@@ -49,7 +49,9 @@ async def list_organizations(ctx: Context, params: ListParams) -> tuple[list[Org
 
 
 async def get(ctx: Context, organization_id: uuid.UUID) -> Organization:
-    organization = await ctx.session.get(Organization, organization_id)
+    organization = (await ctx.session.execute(ctx.locked(
+        select(Organization).where(Organization.id == organization_id)).execution_options(populate_existing=True)
+    )).scalar_one_or_none()
     if organization is None:
         raise NotFound("Organization not found")
     return organization
@@ -80,6 +82,7 @@ async def update(ctx: Context, organization: Organization, payload: Organization
 async def delete(ctx: Context, organization: Organization) -> None:
     if organization.id == ctx.principal.home_organization.id:
         raise Forbidden("You cannot delete your own organization")
+    await config.remove_organization_files(ctx.session, ctx.settings, organization)
     # The organization's own log goes with it; keep the trace in the actor's organization.
     await delete_row(ctx, organization, action="organization.delete", resource=RESOURCE, config_change=False,
                      organization_id=ctx.principal.home_organization.id)

@@ -65,8 +65,8 @@ async def list_roles(ctx: Context, params: ListParams) -> tuple[list[Role], int]
 
 
 async def get(ctx: Context, role_id: uuid.UUID) -> Role:
-    role = (await ctx.session.execute(
-        select(Role).where(Role.id == role_id, Role.organization_id == ctx.principal.organization_id))).scalar_one_or_none()
+    role = (await ctx.session.execute(ctx.locked(
+        select(Role).where(Role.id == role_id, Role.organization_id == ctx.principal.organization_id)))).scalar_one_or_none()
     if role is None:
         raise NotFound("Role not found")
     return role

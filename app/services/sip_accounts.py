@@ -15,7 +15,7 @@ from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.core.security import generate_auth_id, generate_sip_password, sip_password_problems
 from app.models import Organization, SipAccount, User
 from app.models.sip_accounts import SipAccountCreate, SipAccountUpdate
-from app.services import audit
+from app.services import audit, roles
 from app.services.changes import delete_row, touch, update_row
 from app.services.scoping import require_scope_all, restrict_to_own
 
@@ -158,7 +158,7 @@ async def get(ctx: Context, account_id: uuid.UUID) -> SipAccount:
     clause = restrict_to_own(ctx.principal, SipAccount.user_id)
     if clause is not None:
         query = query.where(clause)
-    account = (await ctx.session.execute(query)).scalar_one_or_none()
+    account = (await ctx.session.execute(ctx.locked(query, SipAccount))).scalar_one_or_none()
     if account is None:
         raise NotFound("SIP account not found")
     return account
@@ -215,17 +215,23 @@ async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -
         holder = await _account_of_user(ctx.session, changes["user_id"])
         if holder is not None and holder.id != account.id:
             raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
+    await check_holder_authority(ctx, account, "change the SIP account of")
+    reassigned = changes.get("user_id") not in (None, account.user_id)
     await update_row(ctx, account, changes, action="sip_account.update", resource=RESOURCE, config_change=True)
+    if reassigned:  # a new holder never inherits the previous one's credentials
+        await set_password(ctx, account, None)
     return account
 
 
 async def delete(ctx: Context, account: SipAccount) -> None:
     require_scope_all(ctx.principal, "Deleting SIP accounts")
+    await check_holder_authority(ctx, account, "delete the SIP account of")
     await delete_row(ctx, account, action="sip_account.delete", resource=RESOURCE, config_change=True)
 
 
 async def set_password(ctx: Context, account: SipAccount, password: str | None) -> str:
     """Rotate (or set a caller-chosen, strength-checked) password; returns it to show once."""
+    await check_holder_authority(ctx, account, "change the SIP password of")
     if password is not None:
         errors = FieldErrors()
         _password_errors(password, account.extension, account.auth_id, errors, ["body", "password"])
@@ -241,6 +247,7 @@ async def set_password(ctx: Context, account: SipAccount, password: str | None) 
 
 async def reveal(ctx: Context, account: SipAccount) -> str:
     """The plaintext password, for a principal holding ``sip_secrets.read``; audited."""
+    await check_holder_authority(ctx, account, "reveal the SIP password of")
     await audit.record(ctx, "sip_account.secret_reveal", RESOURCE, account.id, after={"extension": account.extension})
     return ctx.secret_box.decrypt(account.password_encrypted)
 
@@ -249,7 +256,7 @@ async def next_free(ctx: Context) -> int:
     return await lowest_free_extension(ctx.session, ctx.organization)
 
 
-async def claim(ctx: Context, user_id: uuid.UUID) -> SipAccount:
+async def claim(ctx: Context, user_id: uuid.UUID) -> tuple[SipAccount, str]:
     """Give a user the lowest-numbered active account of the unassigned pool."""
     require_scope_all(ctx.principal, "Claiming SIP accounts")
     user = await _user_in_org(ctx, user_id)
@@ -265,8 +272,7 @@ async def claim(ctx: Context, user_id: uuid.UUID) -> SipAccount:
     account = (await ctx.session.execute(query)).scalar_one_or_none()
     if account is None:
         raise Conflict("No free SIP account", slug="no-free-sip-account")
-    await assign(ctx, account, user.id)
-    return account
+    return account, await assign(ctx, account, user.id)
 
 
 async def release_user_account(ctx: Context, user: User) -> None:
@@ -278,7 +284,21 @@ async def release_user_account(ctx: Context, user: User) -> None:
                      config_change=True)
 
 
-async def assign(ctx: Context, account: SipAccount, user_id: uuid.UUID) -> None:
-    """Give a pooled account to a user."""
+async def assign(ctx: Context, account: SipAccount, user_id: uuid.UUID) -> str:
+    """Give a pooled account to a user, with a new password (returned, to show once).
+
+    The old credentials may still sit in a former user's phone: they must not
+    keep calling as the new holder.
+    """
     await update_row(ctx, account, {"user_id": user_id}, action="sip_account.claim", resource=RESOURCE,
                      config_change=True)
+    return await set_password(ctx, account, None)
+
+
+async def check_holder_authority(ctx: Context, account: SipAccount, what: str) -> None:
+    """Refuse acting on the account of a user who holds rights the principal lacks (e.g. the owner's)."""
+    if account.user_id is None or account.user_id == ctx.principal.user_id:
+        return
+    holder = await ctx.session.get(User, account.user_id)
+    if holder is not None:
+        await roles.check_authority_over(ctx.session, ctx.principal, holder, what)

@@ -45,7 +45,7 @@ def _base_query(ctx: Context):
 
 async def get(ctx: Context, user_id: uuid.UUID) -> UserView:
     """One user of the caller's organization and scope, or 404."""
-    row = (await ctx.session.execute(_base_query(ctx).where(User.id == user_id))).first()
+    row = (await ctx.session.execute(ctx.locked(_base_query(ctx).where(User.id == user_id), User))).first()
     if row is None:
         raise NotFound("User not found")
     return UserView(*row)
@@ -102,6 +102,8 @@ async def _resolve_role(ctx: Context, name: str, errors: FieldErrors, loc: list)
 async def create(ctx: Context, payload: UserCreate) -> UserView:
     """Create a user; with ``extension`` also create (or take from the pool) its SIP account, atomically."""
     require_scope_all(ctx.principal, "Creating users")
+    if payload.extension is not None and not ctx.principal.can("sip_accounts.write"):
+        raise Forbidden("Giving a user an extension needs the permission sip_accounts.write")
     session, org = ctx.session, ctx.organization
     errors = FieldErrors()
     role = None
@@ -163,8 +165,7 @@ async def _give_extension(ctx: Context, user: User, wanted: int | str) -> tuple[
 
 
 async def _take_over(ctx: Context, account: SipAccount, user: User) -> tuple[SipAccount, str]:
-    await sip_accounts.assign(ctx, account, user.id)
-    return account, await sip_accounts.set_password(ctx, account, None)
+    return account, await sip_accounts.assign(ctx, account, user.id)
 
 
 def _apply_access(user: User, access: UserAccessIn | None, role: Role | None) -> None:
@@ -182,6 +183,8 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
     user, principal = view.user, ctx.principal
     changes = payload.model_dump(exclude_unset=True)
     is_self = principal.user_id == user.id
+    if not is_self:
+        await roles.check_authority_over(ctx.session, principal, user, "change")
     if principal.scope != "all":
         forbidden = set(changes) - _SELF_SERVICE_FIELDS - {"access"}
         if forbidden:

@@ -33,3 +33,14 @@ async def test_concurrent_requests_for_the_same_extension_give_one_201_and_409s(
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * 9, [r.text for r in responses]
     assert all("Extension 105 is already in use" in r.json()["detail"] for r in responses if r.status_code == 409)
+
+
+async def test_two_concurrent_patches_with_the_same_if_match_let_only_one_through(api):
+    user = await api.create_user(first_name="Anna")
+    etag = (await api.get(f"/api/v1/users/{user['id']}")).headers["ETag"]
+    headers = {**api.headers, "If-Match": etag}
+    first, second = await asyncio.gather(
+        api.patch(f"/api/v1/users/{user['id']}", json={"first_name": "Joanna"}, headers=headers),
+        api.patch(f"/api/v1/users/{user['id']}", json={"first_name": "Marta"}, headers=headers),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 412], (first.text, second.text)

@@ -350,3 +350,44 @@ async def test_applied_files_do_not_exist_for_other_organizations(api):
     assert other.status_code == 200
     assert (api.settings.config_dir / "orgb" / "current").exists()
     assert os.path.realpath(api.settings.config_dir / "orgb" / "current") != os.path.realpath(live_dir(api))
+
+
+async def test_deleting_an_organization_takes_its_configuration_off_disk(api):
+    created = (await api.post("/api/v1/organizations", json={"name": "Bee", "slug": "bee",
+                                                             "sip_domain": "bee.example.com"})).json()
+    bee = {**api.headers, "X-Organization": "bee"}
+    await api.post("/api/v1/users", json={"first_name": "B", "extension": "next"}, headers=bee)
+    assert (await api.post(APPLY, json={}, headers=bee)).status_code == 200
+    assert (api.settings.config_dir / "bee" / "current" / "kamailio" / "subscriber").exists()
+    assert (await api.delete(f"/api/v1/organizations/{created['id']}")).status_code == 204
+    assert not (api.settings.config_dir / "bee").exists()
+
+
+async def test_names_and_values_a_renderer_would_refuse_are_refused_by_the_api(api):
+    for body, field in (({"first_name": 'Anna "Ania"'}, "first_name"), ({"first_name": "A", "last_name": "<x>"}, "last_name"),
+                        ({"first_name": "A", "email": "jan=x@example.com"}, "email")):
+        response = await api.post("/api/v1/users", json=body)
+        assert response.status_code == 422 and ["body", field] in [e["loc"] for e in response.json()["errors"]]
+    bad_port = await api.patch("/api/v1/organization", json={"sip_proxy": "sip.example.com:99999"})
+    assert bad_port.status_code == 422
+    # A comma in a name is fine: the voicemail config gets a space instead.
+    await api.create_user(first_name="Jan", last_name="Nowak, Jr.", extension="next", voicemail_enabled=True)
+    result = await apply(api)
+    assert "Jan Nowak Jr." in (live_dir(api) / "asterisk/voicemail.conf").read_text()
+    assert result["created"] is True
+
+
+async def test_applying_only_some_targets_keeps_the_configuration_pending(api):
+    await api.create_user(extension="next")
+    empty = await api.post(APPLY, json={"targets": []})
+    assert empty.status_code == 422
+    await apply(api, targets=["asterisk"])
+    assert (await api.get(STATUS)).json()["pending"] is True
+    await apply(api)
+    assert (await api.get(STATUS)).json()["pending"] is False
+
+
+async def test_out_of_range_numbers_and_naive_times_are_not_errors(api):
+    assert (await api.get("/api/v1/audit-log", params={"since": "2026-01-01T00:00:00"})).status_code == 200
+    assert (await api.get("/api/v1/users", params={"offset": 10**20})).status_code == 422
+    assert (await api.get(f"/api/v1/config/revisions/{10**20}")).status_code == 422
