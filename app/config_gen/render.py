@@ -42,5 +42,3 @@ def is_secret_path(path: str) -> bool:
     """Tell whether a rendered file holds secrets (passwords, digests or PINs) and must not be world-readable."""
     return path in _SECRET_FILES or path.startswith(_SECRET_PREFIXES)
 
-
-SECRET_PATH_PREDICATE: Callable[[str], bool] = is_secret_path

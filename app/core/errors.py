@@ -61,6 +61,11 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status_code, slug, title = 409, "conflict", "Conflict"
 
+    @classmethod
+    def field(cls, loc: Sequence[str | int], msg: str, slug: str) -> Conflict:
+        """A conflict caused by one input field (a duplicate), so a form can show it next to the field."""
+        return cls(msg, slug=slug, errors=[FieldError(loc=list(loc), msg=msg, type="conflict")])
+
 
 class Forbidden(DomainError):
     status_code, slug, title = 403, "forbidden", "Forbidden"

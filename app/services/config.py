@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config_gen import writer
-from app.config_gen.render import SECRET_PATH_PREDICATE, TARGETS, render_targets
+from app.config_gen.render import TARGETS, is_secret_path, render_targets
 from app.config_gen.snapshot import AccountInfo, DeviceInfo, OrganizationInfo, RenderOptions, Snapshot, UserInfo
 from app.core.context import Context
 from app.core.db import after_commit
@@ -111,7 +111,7 @@ def may_read_secret_files(ctx: Context) -> bool:
 def visible_hashes(ctx: Context, hashes: dict[str, str]) -> dict[str, str | None]:
     """File hashes, with those of secret files hidden: a hash of a file with a short PIN can be brute-forced."""
     may = may_read_secret_files(ctx)
-    return {path: digest if may or not SECRET_PATH_PREDICATE(path) else None for path, digest in hashes.items()}
+    return {path: digest if may or not is_secret_path(path) else None for path, digest in hashes.items()}
 
 
 def _compare(ctx: Context, old_hashes: dict[str, str], new_files: dict[str, bytes],
@@ -125,7 +125,7 @@ def _compare(ctx: Context, old_hashes: dict[str, str], new_files: dict[str, byte
         old_hash = old_hashes.get(path)
         status = ("added" if old_hash is None else "removed" if new is None
                   else "unchanged" if old_hash == new_hash else "changed")
-        secret = SECRET_PATH_PREDICATE(path)
+        secret = is_secret_path(path)
         diff = None
         if with_diff and status != "unchanged" and (may_see_secrets or not secret):
             diff = _diff(path, read_old(path) if old_hash is not None else None, new)
@@ -135,7 +135,7 @@ def _compare(ctx: Context, old_hashes: dict[str, str], new_files: dict[str, byte
 
 
 async def _audit_secret_diffs(ctx: Context, changes: list[FileChange], what: str) -> None:
-    shown = [c.path for c in changes if c.diff is not None and SECRET_PATH_PREDICATE(c.path)]
+    shown = [c.path for c in changes if c.diff is not None and is_secret_path(c.path)]
     if shown:
         await audit.record(ctx, "config.secret_diff_read", RESOURCE, what, after={"paths": shown})
 
@@ -169,18 +169,6 @@ def _enabled_targets(settings: Settings, requested: list[str] | None) -> list[st
     return [t for t in enabled if t in requested]
 
 
-def _live_reader(org_dir: Path):
-    live = org_dir / "current"
-
-    def read(path: str) -> bytes | None:
-        try:
-            return (live / path).read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-
-    return read
-
-
 async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
     """Render the enabled targets; make a revision and publish it when the output differs from the live one."""
     session, settings, organization = ctx.session, ctx.settings, ctx.organization
@@ -188,7 +176,9 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
     state = None if request.dry_run else await _lock(session, organization.id)
     last = await _last_revision(session, organization.id)
     org_dir = organization_dir(settings, organization)
-    read_old = _live_reader(org_dir)
+    def read_old(path: str) -> bytes | None:
+        return writer.read_live_file(org_dir, path)
+
     old_hashes = dict(last.files) if last else {}
 
     snapshot = await load_snapshot(session, organization, ctx.secret_box, render_options(settings))
@@ -216,7 +206,7 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
     number = last.number if last else None
     if changed:
         number = max(last.number if last else 0, writer.latest_revision_number(org_dir)) + 1
-        await asyncio.to_thread(writer.publish, org_dir, number, new_files, SECRET_PATH_PREDICATE)
+        await asyncio.to_thread(writer.publish, org_dir, number, new_files, is_secret_path)
         reloads = await run_reloads(settings, organization, org_dir, targets)
         session.add(ConfigRevision(
             organization_id=organization.id, number=number, actor_id=ctx.principal.id, actor_name=ctx.principal.name,
@@ -230,7 +220,7 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
     await audit.record(ctx, "config.apply", RESOURCE, number, after={
         "revision": number, "created": changed, "targets": targets,
         "files": {c.path: c.status for c in changes if c.status != "unchanged"},
-        "reloads": [{"target": r.target, "exit_code": r.exit_code, "ok": r.ok} for r in reloads]})
+        "reloads": [{"target": r.target, "exit_code": r.exit_code, "ok": r.ok, "output": r.output} for r in reloads]})
     return ApplyResult(dry_run=False, created=changed, revision=number, files=changes, reloads=reloads)
 
 
@@ -322,7 +312,7 @@ async def get_revision(ctx: Context, number: int) -> ConfigRevision:
 
 
 def _check_secret_access(ctx: Context, path: str) -> None:
-    if SECRET_PATH_PREDICATE(path) and not may_read_secret_files(ctx):
+    if is_secret_path(path) and not may_read_secret_files(ctx):
         raise Forbidden(f"'{path}' holds secrets: reading it needs sip_secrets.read with management scope 'all'")
 
 
@@ -340,7 +330,7 @@ async def revision_file(ctx: Context, number: int, path: str) -> bytes:
     revision = await get_revision(ctx, number)
     _check_secret_access(ctx, path)
     data = _revision_file(ctx, revision, path)
-    if SECRET_PATH_PREDICATE(path):
+    if is_secret_path(path):
         await audit.record(ctx, "config.secret_file_read", RESOURCE, number, after={"path": path})
     return data
 
@@ -362,7 +352,7 @@ async def restore(ctx: Context, number: int) -> RestoreResult:
     last = await _last_revision(session, organization.id)
     org_dir = organization_dir(settings, organization)
     new_number = max(last.number if last else 0, writer.latest_revision_number(org_dir)) + 1
-    await asyncio.to_thread(writer.publish, org_dir, new_number, files, SECRET_PATH_PREDICATE)
+    await asyncio.to_thread(writer.publish, org_dir, new_number, files, is_secret_path)
     targets = sorted({path.split("/", 1)[0] for path in files})
     reloads = await run_reloads(settings, organization, org_dir, [t for t in TARGETS if t in targets])
     session.add(ConfigRevision(organization_id=organization.id, number=new_number, actor_id=ctx.principal.id,
@@ -370,6 +360,8 @@ async def restore(ctx: Context, number: int) -> RestoreResult:
                                restored_from=number, reloads=[r.model_dump() for r in reloads]))
     state.live_differs = True
     await _prune(session, settings, organization, org_dir, new_number)
-    await audit.record(ctx, "config.restore", RESOURCE, new_number, after={"revision": new_number, "restored_from": number})
+    await audit.record(ctx, "config.restore", RESOURCE, new_number, after={
+        "revision": new_number, "restored_from": number,
+        "reloads": [{"target": r.target, "exit_code": r.exit_code, "ok": r.ok, "output": r.output} for r in reloads]})
     return RestoreResult(revision=new_number, restored_from=number, database_differs=True, reloads=reloads)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.config_gen import writer
 from app.config_gen.provisioning import provisioning_filename
 from app.core.context import Context
-from app.core.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound
+from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.models import Device, Organization, SipAccount
 from app.models.devices import HARDWARE_VENDORS, DeviceCreate, DeviceUpdate
@@ -51,7 +51,7 @@ async def _check_mac_free(ctx: Context, mac: str | None, exclude: uuid.UUID | No
         query = query.where(Device.id != exclude)
     if (await ctx.session.execute(query)).first() is not None:
         msg = f"A device with MAC {mac} already exists"
-        raise Conflict(msg, slug="mac-taken", errors=[FieldError(loc=["body", "mac"], msg=msg, type="conflict")])
+        raise Conflict.field(["body", "mac"], msg, "mac-taken")
 
 
 async def create(ctx: Context, payload: DeviceCreate) -> tuple[Device, str]:

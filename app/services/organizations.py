@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import Context
-from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationProblem
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.models import Organization, SipAccount
 from app.models.organizations import OrganizationCreate, OrganizationUpdate
@@ -23,7 +23,7 @@ async def create_with_roles(session: AsyncSession, payload: OrganizationCreate) 
     """Insert an organization and its built-in roles (no audit: callers record it)."""
     if (await session.execute(select(Organization.id).where(Organization.slug == payload.slug))).first():
         msg = f"Organization slug '{payload.slug}' is taken"
-        raise Conflict(msg, slug="slug-taken", errors=[FieldError(loc=["body", "slug"], msg=msg, type="conflict")])
+        raise Conflict.field(["body", "slug"], msg, "slug-taken")
     organization = Organization(**payload.model_dump())
     session.add(organization)
     await session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import Context
-from app.core.errors import Conflict, FieldError, FieldErrors, NotFound, ValidationProblem
+from app.core.errors import Conflict, FieldErrors, NotFound, ValidationProblem
 from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.core.security import generate_auth_id, generate_sip_password, sip_password_problems
 from app.models import Organization, SipAccount, User
@@ -89,8 +89,7 @@ def _password_errors(password: str, extension: int | None, auth_id: str | None, 
         errors.add(loc, "Password is too weak or unsafe: " + "; ".join(problems), "weak_password")
 
 
-async def create(ctx: Context, payload: SipAccountCreate, *, loc_prefix: tuple[str, ...] = ("body",),
-                 extension_loc: tuple[str, ...] | None = None) -> tuple[SipAccount, str]:
+async def create(ctx: Context, payload: SipAccountCreate) -> tuple[SipAccount, str]:
     """Create an account; returns it with its plaintext password (to show once).
 
     Without an extension the lowest free number is allocated, safely under
@@ -100,15 +99,14 @@ async def create(ctx: Context, payload: SipAccountCreate, *, loc_prefix: tuple[s
     org = ctx.organization
     session = ctx.session
     errors = FieldErrors()
-    ext_loc = list(extension_loc or (*loc_prefix, "extension"))
     if payload.extension is not None:
-        check_extension_range(org, payload.extension, errors, ext_loc)
+        check_extension_range(org, payload.extension, errors, ["body", "extension"])
     if payload.password is not None:
-        _password_errors(payload.password, payload.extension, payload.auth_id, errors, [*loc_prefix, "password"])
+        _password_errors(payload.password, payload.extension, payload.auth_id, errors, ["body", "password"])
     if payload.user_id is not None:
         user = await _user_in_org(ctx, payload.user_id)
         if user is None:
-            errors.add([*loc_prefix, "user_id"], "No such user in this organization", "not_found")
+            errors.add(["body", "user_id"], "No such user in this organization", "not_found")
         elif await _account_of_user(session, user.id) is not None:
             raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     errors.raise_if_any()
@@ -117,14 +115,12 @@ async def create(ctx: Context, payload: SipAccountCreate, *, loc_prefix: tuple[s
     password = payload.password or generate_sip_password()
     explicit_auth_id = payload.auth_id
     if explicit_auth_id is not None and await _auth_id_in_use(session, org.id, explicit_auth_id):
-        raise Conflict(f"Auth ID '{explicit_auth_id}' is already in use", slug="auth-id-in-use", errors=[
-            _conflict_error([*loc_prefix, "auth_id"], f"Auth ID '{explicit_auth_id}' is already in use")])
+        raise Conflict.field(["body", "auth_id"], f"Auth ID '{explicit_auth_id}' is already in use", "auth-id-in-use")
     for _attempt in range(_ALLOCATION_RETRIES):
         if payload.extension is not None:
             extension = payload.extension
             if await _extension_in_use(session, org.id, extension):
-                raise Conflict(f"Extension {extension} is already in use", slug="extension-in-use",
-                               errors=[_conflict_error(ext_loc, f"Extension {extension} is already in use")])
+                raise Conflict.field(["body", "extension"], f"Extension {extension} is already in use", "extension-in-use")
         else:
             extension = await lowest_free_extension(session, org)
         account = SipAccount(
@@ -139,17 +135,15 @@ async def create(ctx: Context, payload: SipAccountCreate, *, loc_prefix: tuple[s
                 session.add(account)
                 await session.flush()
         except IntegrityError:
+            if payload.user_id is not None and await _account_of_user(session, payload.user_id) is not None:
+                raise Conflict("The user already has a SIP account", slug="user-has-sip-account") from None
             # Another process took the number (or a generated auth ID collided) between
-            # our check and our insert: look again.
+            # our check and our insert: look again; an explicit number is then reported taken.
             continue
         await audit.record(ctx, "sip_account.create", RESOURCE, account.id, after=audit.snapshot(account),
                            config_change=True)
         return account, password
-    raise Conflict("Could not allocate an extension under heavy contention; retry the request")
-
-
-def _conflict_error(loc: list, msg: str) -> FieldError:
-    return FieldError(loc=loc, msg=msg, type="conflict")
+    raise Conflict("Could not create the SIP account under heavy contention; retry the request", slug="contention")
 
 
 async def get(ctx: Context, account_id: uuid.UUID) -> SipAccount:
@@ -206,11 +200,11 @@ async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -
         await lock_numbering(ctx.session, org)
         if await _extension_in_use(ctx.session, org.id, changes["extension"], exclude=account.id):
             msg = f"Extension {changes['extension']} is already in use"
-            raise Conflict(msg, slug="extension-in-use", errors=[_conflict_error(["body", "extension"], msg)])
+            raise Conflict.field(["body", "extension"], msg, "extension-in-use")
     if changes.get("auth_id") not in (None, account.auth_id):
         if await _auth_id_in_use(ctx.session, org.id, changes["auth_id"], exclude=account.id):
             msg = f"Auth ID '{changes['auth_id']}' is already in use"
-            raise Conflict(msg, slug="auth-id-in-use", errors=[_conflict_error(["body", "auth_id"], msg)])
+            raise Conflict.field(["body", "auth_id"], msg, "auth-id-in-use")
     if changes.get("user_id") not in (None, account.user_id):
         holder = await _account_of_user(ctx.session, changes["user_id"])
         if holder is not None and holder.id != account.id:

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import Context
-from app.core.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound, ValidationProblem
+from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationProblem
 from app.core.pagination import ListParams, apply_sort, contains
 from app.core.security import generate_pin, hash_password
 from app.models import Role, SipAccount, User
@@ -88,10 +88,6 @@ async def _username_taken(session: AsyncSession, username: str, exclude: uuid.UU
     return (await session.execute(query.limit(1))).first() is not None
 
 
-def _conflict(loc: list, msg: str, slug: str) -> Conflict:
-    return Conflict(msg, slug=slug, errors=[FieldError(loc=loc, msg=msg, type="conflict")])
-
-
 async def _resolve_role(ctx: Context, name: str, errors: FieldErrors, loc: list) -> Role | None:
     role = await roles.by_name(ctx.session, ctx.principal.organization_id, name)
     if role is None:
@@ -114,11 +110,11 @@ async def create(ctx: Context, payload: UserCreate) -> UserView:
     errors.raise_if_any()
     email = payload.email.lower() if payload.email else None
     if email and await _email_taken(session, org.id, email):
-        raise _conflict(["body", "email"], f"Email {email} is already used by another user", "email-taken")
+        raise Conflict.field(["body", "email"], f"Email {email} is already used by another user", "email-taken")
     if payload.access is not None:
         roles.check_grant(ctx.principal, role, payload.access.scope)
         if await _username_taken(session, payload.access.username):
-            raise _conflict(["body", "access", "username"], f"Username '{payload.access.username}' is taken", "username-taken")
+            raise Conflict.field(["body", "access", "username"], f"Username '{payload.access.username}' is taken", "username-taken")
 
     user = User(
         organization_id=org.id, **payload.model_dump(exclude={"access", "extension", "email"}), email=email,
@@ -207,7 +203,7 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
     if "email" in changes and changes["email"] is not None:
         changes["email"] = changes["email"].lower()
         if await _email_taken(ctx.session, user.organization_id, changes["email"], exclude=user.id):
-            raise _conflict(["body", "email"], f"Email {changes['email']} is already used by another user", "email-taken")
+            raise Conflict.field(["body", "email"], f"Email {changes['email']} is already used by another user", "email-taken")
     before = audit.snapshot(user)
     if "access" in changes:
         await _change_access(ctx, user, access_patch, role, is_self)
@@ -236,7 +232,7 @@ async def _change_access(ctx: Context, user: User, patch: UserAccessPatch | None
         return
     if patch.username is not None and patch.username != user.username:
         if await _username_taken(ctx.session, patch.username, exclude=user.id):
-            raise _conflict(["body", "access", "username"], f"Username '{patch.username}' is taken", "username-taken")
+            raise Conflict.field(["body", "access", "username"], f"Username '{patch.username}' is taken", "username-taken")
         user.username = patch.username
     if role is not None or patch.scope is not None:
         target_role = role or (await ctx.session.get(Role, user.role_id) if user.role_id else None)

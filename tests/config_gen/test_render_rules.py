@@ -14,7 +14,7 @@ from golden_snapshot import PASSWORDS, fixture_snapshot, with_account
 from app.config_gen.asterisk import render_asterisk
 from app.config_gen.kamailio import render_kamailio
 from app.config_gen.provisioning import render_provisioning
-from app.config_gen.render import SECRET_PATH_PREDICATE, TARGETS, render_targets
+from app.config_gen.render import TARGETS, is_secret_path, render_targets
 from app.config_gen.snapshot import DeviceInfo
 
 ALL_TARGETS = sorted(TARGETS)
@@ -68,7 +68,7 @@ def test_unknown_target_is_refused() -> None:
     ],
 )
 def test_secret_path_predicate(path: str, secret: bool) -> None:
-    assert SECRET_PATH_PREDICATE(path) is secret
+    assert is_secret_path(path) is secret
 
 
 # --- Asterisk ----------------------------------------------------------------

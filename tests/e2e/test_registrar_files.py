@@ -18,7 +18,7 @@ import pytest
 import sip_tools
 
 from app.config_gen import writer
-from app.config_gen.render import SECRET_PATH_PREDICATE, render_targets
+from app.config_gen.render import is_secret_path, render_targets
 from app.config_gen.snapshot import AccountInfo, DeviceInfo, OrganizationInfo, Snapshot, UserInfo
 
 pytestmark = pytest.mark.registrar
@@ -72,7 +72,7 @@ def snapshot(registrar_port: int, accounts: tuple[AccountInfo, ...]) -> Snapshot
 
 def publish(org_dir: Path, revision: int, data: Snapshot) -> None:
     files = {path: text.encode() for path, text in render_targets(data, ["kamailio", "provisioning"]).items()}
-    writer.publish(org_dir, revision, files, SECRET_PATH_PREDICATE)
+    writer.publish(org_dir, revision, files, is_secret_path)
 
 
 @pytest.fixture
