@@ -44,6 +44,8 @@ class ConfigRevision(SQLModel, table=True):
 
 class ApplyRequest(SQLModel):
     dry_run: bool = Field(default=False, description="Only report what would change; write nothing")
+    include_diff: bool | None = Field(default=None, description="Unified diffs per changed file; default: on for "
+                                                                "dry runs, off for applies (see /revisions/{a}/diff/{b})")
     targets: list[Target] | None = Field(default=None, min_length=1,
                                          description="Default: every enabled target. Applying only some keeps the "
                                                      "configuration pending until every target is applied",

@@ -196,10 +196,11 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
             kept = read_old(path)
             if kept is not None:
                 new_files[path] = kept
-    changes = _compare(ctx, old_hashes, new_files, read_old, with_diff=request.dry_run)
+    with_diff = request.dry_run if request.include_diff is None else request.include_diff
+    changes = _compare(ctx, old_hashes, new_files, read_old, with_diff=with_diff)
     changed = any(c.status != "unchanged" for c in changes)
+    await _audit_secret_diffs(ctx, changes, "dry-run" if request.dry_run else "apply")
     if request.dry_run:
-        await _audit_secret_diffs(ctx, changes, "dry-run")
         return ApplyResult(dry_run=True, created=False, revision=last.number if last else None, files=changes)
 
     reloads: list[ReloadResult] = []

@@ -391,3 +391,13 @@ async def test_out_of_range_numbers_and_naive_times_are_not_errors(api):
     assert (await api.get("/api/v1/audit-log", params={"since": "2026-01-01T00:00:00"})).status_code == 200
     assert (await api.get("/api/v1/users", params={"offset": 10**20})).status_code == 422
     assert (await api.get(f"/api/v1/config/revisions/{10**20}")).status_code == 422
+
+
+async def test_a_real_apply_returns_diffs_when_asked(api):
+    await api.create_user(first_name="Anna", extension="next")
+    plain = await apply(api)
+    assert all(f["diff"] is None for f in plain["files"])
+    await api.create_user(first_name="Bruno", extension="next")
+    with_diff = await apply(api, include_diff=True)
+    pjsip = next(f for f in with_diff["files"] if f["path"] == "asterisk/pjsip.conf")
+    assert with_diff["created"] is True and "+[101]" in pjsip["diff"]
