@@ -56,6 +56,24 @@ def provisioning_filename(vendor: str, mac: str | None) -> str | None:
     return name_for_mac(mac)
 
 
+def device_files(vendor: str, mac: str | None, device_id: str) -> dict[str, str]:
+    """The files a device may fetch, as {name it asks for: path in the applied set}.
+
+    Desk phones' files sit side by side in ``provisioning/`` under the names the
+    vendors use (MACs are unique in an organization), so a plain TFTP/HTTP
+    server can serve the directory too; a softphone's ``accounts`` has no MAC and
+    gets a directory of its own. The provisioning endpoint serves a device only
+    these names, so one device's token never reaches another device's file.
+    """
+    first = provisioning_filename(vendor, mac)
+    if first is None:
+        return {}
+    if vendor == "baresip":
+        return {first: f"provisioning/baresip/{escaping.identifier(device_id, 'device id')}/{first}"}
+    names = [first] + ([f"phone{mac}.cfg"] if vendor == "polycom" else [])
+    return {name: f"provisioning/{name}" for name in names}
+
+
 def registrar_for(snapshot: Snapshot) -> Registrar:
     """Work out the registrar address phones use from the organization and deployment options."""
     organization = snapshot.organization
@@ -72,7 +90,7 @@ def registrar_for(snapshot: Snapshot) -> Registrar:
 
 
 def render_provisioning(snapshot: Snapshot) -> dict[str, str]:
-    """Render every device's provisioning file(s), keyed ``provisioning/<device id>/<file name>``."""
+    """Render every device's provisioning file(s), at the paths ``device_files`` gives."""
     registrar = registrar_for(snapshot)
     files: dict[str, str] = {}
     for device in sorted(snapshot.devices, key=lambda d: d.id):
@@ -82,9 +100,12 @@ def render_provisioning(snapshot: Snapshot) -> dict[str, str]:
         renderer = _RENDERERS.get(device.vendor)
         if renderer is None:
             raise ValueError(f"device {device.id}: no provisioning format for vendor {device.vendor!r}")
-        directory = f"provisioning/{escaping.identifier(device.id, 'device id')}"
+        paths = device_files(device.vendor, device.mac, device.id)
         for file_name, text in renderer(device, _line(device, account), registrar).items():
-            files[f"{directory}/{file_name}"] = text
+            path = paths[file_name]
+            if path in files:
+                raise ValueError(f"device {device.id}: another device already has the file {file_name}")
+            files[path] = text
     return dict(sorted(files.items()))
 
 

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import select
 
 from app.config_gen import writer
-from app.config_gen.provisioning import provisioning_filename
+from app.config_gen.provisioning import device_files, provisioning_filename
 from app.core.context import Context
 from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from app.core.pagination import ListParams, apply_sort, contains, paginate
@@ -148,6 +148,7 @@ async def provisioning_file(session, settings, token: str, filename: str) -> byt
     if row is None:
         return None
     device, organization = row
-    if "/" in filename or filename in {"", ".", ".."}:
+    path = device_files(device.vendor, device.mac, str(device.id)).get(filename)
+    if path is None:
         return None
-    return writer.read_live_file(organization_dir(settings, organization), f"provisioning/{device.id}/{filename}")
+    return writer.read_live_file(organization_dir(settings, organization), path)

@@ -16,7 +16,7 @@ async def test_a_manager_with_scope_own_cannot_read_secret_files_of_a_revision(a
     device = await api.post("/api/v1/devices", json={"vendor": "baresip", "sip_account_id": victim["sip_account"]["id"]})
     assert (await api.post(APPLY, json={})).status_code == 200
     _, manager = await api.user_with_role("manager", "own")
-    path = f"provisioning/{device.json()['id']}/accounts"
+    path = f"provisioning/baresip/{device.json()['id']}/accounts"
     problem(await api.get(f"/api/v1/config/revisions/1/files/{path}", headers=manager), 403)
     diff = (await api.get("/api/v1/config/revisions/1/diff/1", headers=manager)).json()
     assert all(f["diff"] is None for f in diff["files"])

@@ -401,3 +401,21 @@ async def test_a_real_apply_returns_diffs_when_asked(api):
     with_diff = await apply(api, include_diff=True)
     pjsip = next(f for f in with_diff["files"] if f["path"] == "asterisk/pjsip.conf")
     assert with_diff["created"] is True and "+[101]" in pjsip["diff"]
+
+
+async def test_a_device_token_never_reaches_another_devices_file(api):
+    first = await api.create_user(extension="next")
+    second = await api.create_user(extension="next")
+    a = (await api.post("/api/v1/devices", json={"vendor": "yealink", "mac": "001565000001",
+                                                 "sip_account_id": first["sip_account"]["id"]})).json()
+    b = (await api.post("/api/v1/devices", json={"vendor": "polycom", "mac": "0004f2000002",
+                                                 "sip_account_id": second["sip_account"]["id"]})).json()
+    await apply(api)
+    base_a = a["provisioning_url"].replace("http://testserver", "")
+    assert (await api.client.get(base_a + "001565000001.cfg")).status_code == 200
+    for foreign in ("0004f2000002.cfg", "phone0004f2000002.cfg", "accounts", "..%2F..%2Fkamailio%2Fsubscriber"):
+        assert (await api.client.get(base_a + foreign)).status_code == 404, foreign
+    base_b = b["provisioning_url"].replace("http://testserver", "")
+    assert (await api.client.get(base_b + "phone0004f2000002.cfg")).status_code == 200
+    # Desk phones' files also sit side by side, for a plain TFTP/HTTP server.
+    assert (live_dir(api) / "provisioning" / "0004f2000002.cfg").exists()

@@ -115,10 +115,10 @@ def test_passwords_are_escaped_in_every_provisioning_file(password: str) -> None
             render_targets(hostile, ALL_TARGETS)
         return
     files = assert_same_structure(fixture_snapshot(), hostile)
-    assert dict(key_value_lines(files["provisioning/dev-01/001565aabb01.cfg"]))["account.1.password"] == password
-    polycom = ElementTree.fromstring(files["provisioning/dev-03/phone0004f2aabb03.cfg"]).find("reg")
+    assert dict(key_value_lines(files["provisioning/001565aabb01.cfg"]))["account.1.password"] == password
+    polycom = ElementTree.fromstring(files["provisioning/phone0004f2aabb03.cfg"]).find("reg")
     assert polycom.get("reg.1.auth.password") == password
-    (baresip,) = baresip_accounts(files["provisioning/dev-05/accounts"])
+    (baresip,) = baresip_accounts(files["provisioning/baresip/dev-05/accounts"])
     assert baresip["auth_pass"] == password
 
 
@@ -129,8 +129,8 @@ def test_device_labels_are_escaped(label: str) -> None:
         dataclasses.replace(d, label=label) if d.id in {"dev-01", "dev-03"} else d for d in snapshot.devices
     )
     files = assert_same_structure(snapshot, dataclasses.replace(snapshot, devices=devices))
-    assert dict(key_value_lines(files["provisioning/dev-01/001565aabb01.cfg"]))["account.1.label"] == label
-    polycom = ElementTree.fromstring(files["provisioning/dev-03/phone0004f2aabb03.cfg"]).find("reg")
+    assert dict(key_value_lines(files["provisioning/001565aabb01.cfg"]))["account.1.label"] == label
+    polycom = ElementTree.fromstring(files["provisioning/phone0004f2aabb03.cfg"]).find("reg")
     assert polycom.get("reg.1.label") == label
 
 

@@ -63,8 +63,8 @@ def test_unknown_target_is_refused() -> None:
         ("asterisk/extensions.conf", False),
         ("kamailio/subscriber", True),
         ("kamailio/version", False),
-        ("provisioning/dev-05/accounts", True),
-        ("provisioning/dev-01/001565aabb01.cfg", True),
+        ("provisioning/baresip/dev-05/accounts", True),
+        ("provisioning/001565aabb01.cfg", True),
     ],
 )
 def test_secret_path_predicate(path: str, secret: bool) -> None:
@@ -200,21 +200,22 @@ def test_auth_id_with_colon_is_refused_because_kamailio_cuts_digest_usernames_th
 
 
 def test_provisioning_files_per_device_and_vendor() -> None:
-    assert sorted(render_provisioning(fixture_snapshot())) == [
-        "provisioning/dev-01/001565aabb01.cfg",
-        "provisioning/dev-02/cfg000b82aabb02.xml",
-        "provisioning/dev-03/0004f2aabb03.cfg",
-        "provisioning/dev-03/phone0004f2aabb03.cfg",
-        "provisioning/dev-04/000413aabb04.xml",
-        "provisioning/dev-05/accounts",
+    # Desk phones side by side under their vendors' names; the softphone in a directory of its own.
+    assert sorted(render_provisioning(fixture_snapshot())) == sorted([
+        "provisioning/001565aabb01.cfg",
+        "provisioning/cfg000b82aabb02.xml",
+        "provisioning/0004f2aabb03.cfg",
+        "provisioning/phone0004f2aabb03.cfg",
+        "provisioning/000413aabb04.xml",
+        "provisioning/baresip/dev-05/accounts",
         # dev-06's account is inactive and dev-07 has none: no files.
-    ]
+    ])
 
 
 def test_yealink_file_without_proxy_registers_straight_to_the_domain() -> None:
     snapshot = fixture_snapshot()
     snapshot = dataclasses.replace(snapshot, organization=dataclasses.replace(snapshot.organization, sip_proxy=None))
-    text = render_provisioning(snapshot)["provisioning/dev-01/001565aabb01.cfg"]
+    text = render_provisioning(snapshot)["provisioning/001565aabb01.cfg"]
     assert text.startswith("#!version:1.0.0.1\n")
     settings = dict(key_value_lines(text))
     assert settings["account.1.sip_server.1.address"] == "pbx.acme.example"
@@ -228,28 +229,28 @@ def test_yealink_file_without_proxy_registers_straight_to_the_domain() -> None:
 
 def test_grandstream_and_snom_xml_round_trip_the_password() -> None:
     files = render_provisioning(fixture_snapshot())
-    grandstream = ElementTree.fromstring(files["provisioning/dev-02/cfg000b82aabb02.xml"])
+    grandstream = ElementTree.fromstring(files["provisioning/cfg000b82aabb02.xml"])
     assert grandstream.findtext("config/P34") == PASSWORDS[104]
     assert grandstream.findtext("config/P36") == "u104x"
     assert grandstream.findtext("config/P35") == "104"
-    snom = ElementTree.fromstring(files["provisioning/dev-04/000413aabb04.xml"])
+    snom = ElementTree.fromstring(files["provisioning/000413aabb04.xml"])
     assert snom.findtext("phone-settings/user_pass") == PASSWORDS[104]
     assert snom.findtext("phone-settings/user_pname") == "u104x"
 
 
 def test_polycom_master_file_points_at_the_settings_file() -> None:
     files = render_provisioning(fixture_snapshot())
-    master = ElementTree.fromstring(files["provisioning/dev-03/0004f2aabb03.cfg"])
+    master = ElementTree.fromstring(files["provisioning/0004f2aabb03.cfg"])
     assert master.tag == "APPLICATION"
     assert master.get("CONFIG_FILES") == "phone0004f2aabb03.cfg"
-    registration = ElementTree.fromstring(files["provisioning/dev-03/phone0004f2aabb03.cfg"]).find("reg")
+    registration = ElementTree.fromstring(files["provisioning/phone0004f2aabb03.cfg"]).find("reg")
     assert registration.get("reg.1.auth.userId") == "u101x"
     assert registration.get("reg.1.auth.password") == PASSWORDS[101]
     assert registration.get("reg.1.outboundProxy.address") == "sip.acme.example"
 
 
 def test_baresip_account_line() -> None:
-    (account,) = baresip_accounts(render_provisioning(fixture_snapshot())["provisioning/dev-05/accounts"])
+    (account,) = baresip_accounts(render_provisioning(fixture_snapshot())["provisioning/baresip/dev-05/accounts"])
     assert account == {
         "name": "Anna Rossi",
         "uri": "sip:101@pbx.acme.example:5060;transport=udp",

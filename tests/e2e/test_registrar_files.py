@@ -171,7 +171,7 @@ def test_rotated_password_takes_effect_on_the_next_revision(
 def test_baresip_registers_with_the_rendered_accounts_file(
     kamailio: sip_tools.Kamailio, org_dir: Path, tmp_path: Path
 ) -> None:
-    accounts_file = writer.read_live_file(org_dir, "provisioning/soft-101/accounts")
+    accounts_file = writer.read_live_file(org_dir, "provisioning/baresip/soft-101/accounts")
     assert accounts_file is not None
     log = sip_tools.baresip_register(tmp_path / "baresip", accounts_file.decode())
     assert "101@pbx.acme.test: {0/UDP/v4} 200 OK" in log, log
@@ -180,7 +180,7 @@ def test_baresip_registers_with_the_rendered_accounts_file(
 def test_baresip_with_a_stale_password_is_refused(
     kamailio: sip_tools.Kamailio, org_dir: Path, tmp_path: Path, registrar_port: int
 ) -> None:
-    stale = writer.read_live_file(org_dir, "provisioning/soft-102/accounts")
+    stale = writer.read_live_file(org_dir, "provisioning/baresip/soft-102/accounts")
     assert stale is not None
     rotated = dataclasses.replace(account(102), password="Rotated-102")
     publish(org_dir, 2, snapshot(registrar_port, (account(101, user=ANNA), rotated)))
