@@ -32,6 +32,9 @@ _SIP_USER = re.compile(r"[A-Za-z0-9\-_.!~*'()&=+$,?/]+")
 
 def refuse_control_characters(value: str, what: str) -> str:
     """Return ``value`` unchanged, or raise if it holds a line break, NUL or other control character."""
+    if value.isprintable():
+        # Fast path (C): a printable string has no Cc, Cf, Zl or Zp character.
+        return value
     for char in value:
         if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
             raise ValueError(f"{what} contains a control character ({char!r}); refusing to write it to a config file")
