@@ -44,11 +44,15 @@ def apply_sort(query: Select, params: ListParams, columns: dict[str, Any], defau
     return query.order_by(column.desc() if descending else column.asc(), tiebreak)
 
 
-async def paginate(session: AsyncSession, query: Select, params: ListParams) -> tuple[list[Any], int]:
-    """The requested page of ``query`` and the total number of rows it matches."""
+async def paginate(session: AsyncSession, query: Select, params: ListParams, *,
+                   scalars: bool = True) -> tuple[list[Any], int]:
+    """The requested page of ``query`` and the total number of rows it matches.
+
+    With ``scalars=False`` the page holds whole rows (for queries selecting several entities).
+    """
     total = (await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
-    rows = (await session.execute(query.limit(params.limit).offset(params.offset))).scalars().all()
-    return list(rows), total
+    result = await session.execute(query.limit(params.limit).offset(params.offset))
+    return list(result.scalars().all() if scalars else result.all()), total
 
 
 def contains(column: Any, text: str) -> Any:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.context import Context
 from app.core.errors import Conflict, FieldErrors, NotFound
-from app.core.pagination import ListParams, apply_sort
+from app.core.pagination import ListParams, apply_sort, paginate
 from app.core.security import hash_api_key, new_api_key
 from app.models import ApiKey, Role
 from app.models.api_keys import ApiKeyCreate
@@ -49,8 +49,7 @@ async def list_keys(ctx: Context, params: ListParams, *, include_revoked: bool) 
         query = query.where(ApiKey.revoked_at.is_(None))
     query = apply_sort(query, params, {"name": ApiKey.name, "created_at": ApiKey.created_at,
                                        "last_used_at": ApiKey.last_used_at}, "-created_at", ApiKey.id)
-    total = (await ctx.session.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
-    rows = (await ctx.session.execute(query.limit(params.limit).offset(params.offset))).all()
+    rows, total = await paginate(ctx.session, query, params, scalars=False)
     return [tuple(row) for row in rows], total
 
 

@@ -250,6 +250,12 @@ async def next_free(ctx: Context) -> int:
     return await lowest_free_extension(ctx.session, ctx.organization)
 
 
+def pooled_accounts(organization_id: uuid.UUID):
+    """The accounts that may be handed to a user: unassigned and active."""
+    return select(SipAccount).where(SipAccount.organization_id == organization_id, SipAccount.user_id.is_(None),
+                                    SipAccount.active.is_(True))
+
+
 async def claim(ctx: Context, user_id: uuid.UUID) -> tuple[SipAccount, str]:
     """Give a user the lowest-numbered active account of the unassigned pool."""
     require_scope_all(ctx.principal, "Claiming SIP accounts")
@@ -259,10 +265,7 @@ async def claim(ctx: Context, user_id: uuid.UUID) -> tuple[SipAccount, str]:
     if await _account_of_user(ctx.session, user.id) is not None:
         raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     await lock_numbering(ctx.session, ctx.organization)
-    query = (select(SipAccount)
-             .where(SipAccount.organization_id == ctx.principal.organization_id, SipAccount.user_id.is_(None),
-                    SipAccount.active.is_(True))
-             .order_by(SipAccount.extension).limit(1))
+    query = pooled_accounts(ctx.principal.organization_id).order_by(SipAccount.extension).limit(1)
     account = (await ctx.session.execute(query)).scalar_one_or_none()
     if account is None:
         raise Conflict("No free SIP account", slug="no-free-sip-account")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import Context
 from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationProblem
-from app.core.pagination import ListParams, apply_sort, contains
+from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.core.security import generate_pin, hash_password
 from app.models import Role, SipAccount, User
 from app.models.sip_accounts import SipAccountCreate
@@ -69,8 +69,7 @@ async def list_users(ctx: Context, params: ListParams, *, status: str | None, em
                "created_at": User.created_at, "updated_at": User.updated_at, "extension": SipAccount.extension,
                "status": User.status}
     query = apply_sort(query, params, columns, "last_name", User.id)
-    total = (await ctx.session.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
-    rows = (await ctx.session.execute(query.limit(params.limit).offset(params.offset))).all()
+    rows, total = await paginate(ctx.session, query, params, scalars=False)
     return [UserView(*row) for row in rows], total
 
 
@@ -138,9 +137,7 @@ async def _give_extension(ctx: Context, user: User, wanted: int | str) -> tuple[
     """
     session, org = ctx.session, ctx.organization
     await sip_accounts.lock_numbering(session, org)
-    # Only active pooled accounts are handed out, as with POST /sip-accounts/claim.
-    pooled_query = select(SipAccount).where(SipAccount.organization_id == org.id, SipAccount.user_id.is_(None),
-                                            SipAccount.active.is_(True))
+    pooled_query = sip_accounts.pooled_accounts(org.id)
     if wanted == "next":
         lowest_pooled = (await session.execute(pooled_query.order_by(SipAccount.extension).limit(1))).scalar_one_or_none()
         try:
