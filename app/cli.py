@@ -14,27 +14,82 @@ from app.core.settings import get_settings
 cli = typer.Typer(help="Centralino: API-first PBX administration.", no_args_is_help=True, add_completion=False)
 
 
+def _fail(message: str) -> typer.Exit:
+    """Print one clear line on stderr (no traceback) and exit with status 1."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as "the configured database"
+        return "the configured database"
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause of a database error, in one line."""
+    while exc.__cause__ is not None or getattr(exc, "orig", None) is not None:
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+def _migration_state() -> tuple[str | None, str]:
+    """The database's migration revision and the code's head (raises when the database is unreachable)."""
+    from app.core.db import create_engine
+    from app.core.migrations import current_revision, head_revision
+
+    async def read() -> str | None:
+        engine = create_engine(get_settings())
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read()), head_revision()
+
+
 @cli.command()
 def migrate() -> None:
     """Apply the database migrations (alembic upgrade head)."""
     from app.core.migrations import upgrade
 
-    upgrade(get_settings().database_url)
+    url = get_settings().database_url
+    try:
+        upgrade(url)
+    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
+        raise _fail(f"cannot migrate the database at {_shown_url(url)}: {_reason(exc)}") from None
     typer.echo("database is at the latest migration")
 
 
 @cli.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
           port: int = typer.Option(8000, help="Port to listen on"),
-          workers: int = typer.Option(1, help="Worker processes"),
-          migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="Apply migrations before serving")) -> None:
+          workers: int = typer.Option(1, min=1, help="Worker processes (each a full copy of the service; "
+                                                      "about one per CPU core)"),
+          migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="Apply migrations before serving"),
+          access_log: bool = typer.Option(True, "--access-log/--no-access-log",
+                                          help="Log each request (provisioning tokens are masked)")) -> None:
     """Apply migrations, then serve the API (docs at /docs)."""
     import uvicorn
 
     if migrate_first:
         migrate()
+    else:
+        url = get_settings().database_url
+        try:
+            current, head = _migration_state()
+        except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
+            raise _fail(f"cannot reach the database at {_shown_url(url)}: {_reason(exc)}") from None
+        if current != head:
+            state = "empty" if current is None else f"at migration {current}, the code needs {head}"
+            raise _fail(f"the database at {_shown_url(url)} is not migrated ({state}): run `centralino migrate`")
     typer.echo(f"serving on http://{host}:{port} — interactive docs at http://{host}:{port}/docs")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
+                access_log=access_log)
 
 
 @cli.command("create-admin")
@@ -100,7 +155,8 @@ def apply(organization: str | None = typer.Option(None, help="Organization slug 
             if not organizations:
                 raise typer.BadParameter(f"no organization '{organization}'", param_hint="--organization")
             for org in organizations:
-                async for session in session_scope(maker):
+                # The apply runs its own short write transactions around rendering and publishing.
+                async for session in session_scope(maker, write=False):
                     ctx = Context(session=session, principal=system_principal(org, "cli"), settings=settings,
                                   request_id=None, secret_box=SecretBox(settings.fernet_key_material()))
                     result = await config.apply(ctx, ApplyRequest(dry_run=dry_run))

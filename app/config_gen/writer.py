@@ -154,6 +154,41 @@ def prune(org_dir: Path, keep: int, protect: set[int]) -> list[int]:
     return sorted(deleted)
 
 
+def reconcile(org_dir: Path, known: set[int]) -> list[str]:
+    """Make the disk agree with the revisions the database knows; return what was done.
+
+    The database is the truth: a revision directory it does not know was left by a
+    publish whose commit never happened (or by a prune that did not finish), so it
+    goes, and ``current`` points at the newest known revision still on disk (or
+    nowhere when there is none). Staging directories and temporary links go too.
+    Must run under the organization's files lock.
+    """
+    org_dir = Path(org_dir)
+    revisions_dir = org_dir / REVISIONS
+    actions: list[str] = []
+    for leftover in sorted(revisions_dir.glob(f"{_TEMP_PREFIX}*")) if revisions_dir.is_dir() else []:
+        shutil.rmtree(leftover, ignore_errors=True)
+        actions.append(f"removed unfinished {leftover.name}")
+    for leftover in sorted(org_dir.glob(f"{_TEMP_PREFIX}{CURRENT}-*")) if org_dir.is_dir() else []:
+        leftover.unlink(missing_ok=True)
+        actions.append(f"removed temporary link {leftover.name}")
+    on_disk = set(_revision_numbers(revisions_dir))
+    live = live_revision(org_dir)
+    if live not in known or live not in on_disk:
+        target = max(known & on_disk, default=None)
+        if target is not None:
+            _switch_current(org_dir, revisions_dir / revision_name(target))
+            actions.append(f"current -> {revision_name(target)} (was {live})")
+        elif (org_dir / CURRENT).is_symlink():
+            (org_dir / CURRENT).unlink()
+            _fsync_directory(org_dir)
+            actions.append(f"removed current (was {live})")
+    for number in sorted(on_disk - known):
+        shutil.rmtree(revisions_dir / revision_name(number), ignore_errors=True)
+        actions.append(f"removed revision {revision_name(number)} unknown to the database")
+    return actions
+
+
 def _revision_numbers(revisions_dir: Path) -> list[int]:
     if not revisions_dir.is_dir():
         return []

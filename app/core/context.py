@@ -8,27 +8,42 @@ in their queries.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import session_scope
+from app.core.db import after_commit, session_scope
 from app.core.errors import Forbidden, NotFound, Unauthorized
 from app.core.permissions import BUILTIN_ROLES
-from app.core.security import API_KEY_PREFIX, SecretBox, decode_access_token, hash_api_key
+from app.core.security import API_KEY_PREFIX, PasswordHasher, SecretBox, decode_access_token, hash_api_key
 from app.core.settings import Settings
 from app.models import ApiKey, Organization, Role, User
+from app.models.enums import ManagementScope, PrincipalKind
+
+log = logging.getLogger("centralino.auth")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_writes(request: Request) -> bool:
+    """Whether this request's transaction writes: unsafe methods, and the reads a route marks as audited."""
+    route = request.scope.get("route")
+    declared = getattr(route, "writes", None)
+    if declared is not None:
+        return declared
+    return request.method not in SAFE_METHODS
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and transaction per request: commit on success, roll back on error."""
-    async for session in session_scope(request.app.state.sessionmaker):
+    async for session in session_scope(request.app.state.sessionmaker, write=request_writes(request)):
         yield session
 
 
@@ -41,19 +56,26 @@ def get_settings_dep(request: Request) -> Settings:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
+# Declared for the OpenAPI document (Swagger's "Authorize" and generated clients): a JWT from the
+# password flow, or an API key, both sent as "Authorization: Bearer ...". Parsing is ours.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scheme_name="OAuth2Password", auto_error=False,
+                                     description="Log in with a username and password to get a JWT")
+api_key_scheme = HTTPBearer(scheme_name="ApiKey", bearerFormat="cnt_…", auto_error=False,
+                            description="An API key (`cnt_…`) or a JWT, as `Authorization: Bearer <value>`")
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling, on behalf of which organization, with which rights."""
 
-    kind: Literal["user", "api_key", "system"]
+    kind: str  # a PrincipalKind, or "system" for the CLI
     id: uuid.UUID
     name: str
     home_organization: Organization
     organization: Organization  # acted on: the home one, or X-Organization for platform admins
     role: str
     permissions: frozenset[str]
-    scope: Literal["own", "groups", "all"]
+    scope: ManagementScope
     platform_admin: bool
     user_id: uuid.UUID | None  # the user behind the credential (None for API keys)
 
@@ -74,6 +96,7 @@ class Context:
     settings: Settings
     request_id: str | None
     secret_box: SecretBox
+    hasher: PasswordHasher | None = None  # None outside HTTP (CLI, start-up), where nothing hashes a password
     # Writes load their row FOR UPDATE, so If-Match and the change see the same version.
     for_update: bool = False
 
@@ -86,18 +109,28 @@ class Context:
         return query.with_for_update(of=entities or None) if self.for_update else query
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token or API key>'")
-    return token.strip()
+def _note_api_key_use(request: Request, session: AsyncSession, api_key_id: uuid.UUID, now: datetime) -> None:
+    """Record the key's last use in a short transaction of its own, after the request's one.
+
+    A read must not become a write (on SQLite it would take the write lock), and a
+    lost "last used" time is not worth failing a request for.
+    """
+    maker = request.app.state.sessionmaker
+
+    async def record() -> None:
+        try:
+            async for write_session in session_scope(maker):
+                await write_session.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=now))
+        except Exception:  # noqa: BLE001 - best effort, logged
+            log.warning("could not record the last use of API key %s", api_key_id, exc_info=True)
+
+    after_commit(session, f"api-key-use:{api_key_id}", record)
 
 
-async def _principal_from_api_key(session: AsyncSession, key: str) -> Principal:
+async def _principal_from_api_key(request: Request, session: AsyncSession, key: str) -> Principal:
     row = (
         await session.execute(
-            select(ApiKey, Role, Organization)
+            select(ApiKey.id, ApiKey.name, ApiKey.scope, ApiKey.last_used_at, Role.name, Role.permissions, Organization)
             .join(Role, Role.id == ApiKey.role_id)
             .join(Organization, Organization.id == ApiKey.organization_id)
             .where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
@@ -105,15 +138,15 @@ async def _principal_from_api_key(session: AsyncSession, key: str) -> Principal:
     ).first()
     if row is None:
         raise Unauthorized("Invalid or revoked API key")
-    api_key, role, organization = row
+    key_id, key_name, scope, last_used_at, role_name, permissions, organization = row
     now = datetime.now(UTC)
     # Record use at most once a minute, so a busy CRM does not write on every call.
-    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
-        api_key.last_used_at = now
+    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
+        _note_api_key_use(request, session, key_id, now)
     return Principal(
-        kind="api_key", id=api_key.id, name=f"api-key:{api_key.name}", home_organization=organization,
-        organization=organization, role=role.name, permissions=frozenset(role.permissions),
-        scope=api_key.scope, platform_admin=False, user_id=None,
+        kind=PrincipalKind.api_key, id=key_id, name=f"api-key:{key_name}", home_organization=organization,
+        organization=organization, role=role_name, permissions=frozenset(permissions),
+        scope=ManagementScope(scope), platform_admin=False, user_id=None,
     )
 
 
@@ -122,32 +155,43 @@ async def _principal_from_jwt(session: AsyncSession, settings: Settings, token: 
     if claims is None:
         raise Unauthorized("Invalid or expired token")
     try:
-        user_id = uuid.UUID(str(claims.get("sub")))
+        user_id = uuid.UUID(str(claims["sub"]))
     except ValueError as exc:
         raise Unauthorized("Invalid or expired token") from exc
+    # One query: the user (only if its login still exists, is active and its credentials have not
+    # changed since the token was issued), its role and its organization.
     row = (
         await session.execute(
-            select(User, Role, Organization)
+            select(User.username, User.scope, User.is_platform_admin, Role.name, Role.permissions, Organization)
             .join(Role, Role.id == User.role_id)
             .join(Organization, Organization.id == User.organization_id)
-            .where(User.id == user_id, User.username.is_not(None))
+            .where(User.id == user_id, User.username.is_not(None), User.active.is_(True),
+                   User.auth_version == claims["ver"])
         )
     ).first()
-    if row is None:  # deleted, or its login was removed since the token was issued
+    if row is None:
         raise Unauthorized("Invalid or expired token")
-    user, role, organization = row
+    username, scope, platform_admin, role_name, permissions, organization = row
     return Principal(
-        kind="user", id=user.id, name=user.username or str(user.id), home_organization=organization,
-        organization=organization, role=role.name, permissions=frozenset(role.permissions),
-        scope=user.scope or "own", platform_admin=user.is_platform_admin, user_id=user.id,
+        kind=PrincipalKind.user, id=user_id, name=username, home_organization=organization,
+        organization=organization, role=role_name, permissions=frozenset(permissions),
+        scope=ManagementScope(scope or "own"), platform_admin=platform_admin, user_id=user_id,
     )
 
 
-async def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+async def get_principal(
+    request: Request, session: SessionDep, settings: SettingsDep,
+    _jwt: Annotated[str | None, Depends(oauth2_scheme)],
+    _key: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+) -> Principal:
     """Authenticate the bearer credential (JWT or API key) and pick the organization acted on."""
-    token = _bearer(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token or API key>'")
     if token.startswith(API_KEY_PREFIX):
-        principal = await _principal_from_api_key(session, token)
+        principal = await _principal_from_api_key(request, session, token)
     else:
         principal = await _principal_from_jwt(session, settings, token)
     wanted = request.headers.get("x-organization")
@@ -160,8 +204,8 @@ async def get_principal(request: Request, session: SessionDep, settings: Setting
         # A platform admin acts as the owner of the organization it switched to.
         principal = Principal(
             kind=principal.kind, id=principal.id, name=principal.name, home_organization=principal.home_organization,
-            organization=target, role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]), scope="all",
-            platform_admin=True, user_id=principal.user_id,
+            organization=target, role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]),
+            scope=ManagementScope.all, platform_admin=True, user_id=principal.user_id,
         )
     request.state.principal = principal
     return principal
@@ -171,12 +215,19 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 class require:  # noqa: N801 - reads as a declaration: Depends(require("users.write"))
-    """A dependency that checks the principal holds every named permission and builds the Context."""
+    """A dependency that checks the principal holds every named permission and builds the Context.
 
-    def __init__(self, *permissions: str, platform_admin: bool = False, scope_all: bool = False):
+    ``writes`` overrides what the HTTP method says about the request's transaction: ``True``
+    for a read that records an audit entry (a secret reveal), ``False`` for a POST whose
+    service manages its own transactions (apply, restore).
+    """
+
+    def __init__(self, *permissions: str, platform_admin: bool = False, scope_all: bool = False,
+                 writes: bool | None = None):
         self.permissions = permissions
         self.platform_admin = platform_admin
         self.scope_all = scope_all
+        self.writes = writes
 
     async def __call__(self, request: Request, principal: PrincipalDep, session: SessionDep,
                        settings: SettingsDep) -> Context:
@@ -185,12 +236,13 @@ class require:  # noqa: N801 - reads as a declaration: Depends(require("users.wr
         missing = [p for p in self.permissions if not principal.can(p)]
         if missing:
             raise Forbidden(f"Missing permission: {', '.join(missing)}")
-        if self.scope_all and principal.scope != "all":
+        if self.scope_all and principal.scope != ManagementScope.all:
             raise Forbidden("This needs management scope 'all'")
+        state = request.app.state
         return Context(
             session=session, principal=principal, settings=settings,
-            request_id=getattr(request.state, "request_id", None), secret_box=request.app.state.secret_box,
-            for_update=request.method in {"POST", "PUT", "PATCH", "DELETE"},
+            request_id=getattr(request.state, "request_id", None), secret_box=state.secret_box,
+            hasher=state.password_hasher, for_update=request_writes(request),
         )
 
     def describe(self) -> str:
@@ -206,4 +258,4 @@ def system_principal(organization: Organization, name: str = "system") -> Princi
     """The principal of work started outside HTTP (the CLI): owner rights in one organization."""
     return Principal(kind="system", id=uuid.UUID(int=0), name=name, home_organization=organization,
                      organization=organization, role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]),
-                     scope="all", platform_admin=True, user_id=None)
+                     scope=ManagementScope.all, platform_admin=True, user_id=None)

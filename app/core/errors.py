@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -11,8 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
+from sqlalchemy.exc import (DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError,
+                            StatementError)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.logs import mask_path
 
 log = logging.getLogger("centralino.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -85,6 +90,10 @@ class PreconditionFailed(DomainError):
 
 class TooManyRequests(DomainError):
     status_code, slug, title = 429, "too-many-requests", "Too many requests"
+
+
+class ServiceUnavailable(DomainError):
+    status_code, slug, title = 503, "service-unavailable", "Service unavailable"
 
 
 class ValidationProblem(DomainError):
@@ -164,45 +173,85 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed here; use {', '.join(allowed)}"
         return problem_response(exc.status_code, detail, headers=headers)
 
-    @app.exception_handler(StatementError)
-    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
-        # A value the database or its driver cannot take (out of range, malformed) is bad
-        # input; any other database error is ours, and stays a logged 500.
-        if isinstance(exc, DataError) or not isinstance(exc, DBAPIError):
-            log.warning("database refused a value: %s", type(exc.orig).__name__)
-            return problem_response(422, "A value is not acceptable (out of range or malformed)",
-                                    slug="validation-error", title="Validation error")
-        return await _unexpected(request, exc)
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        return _classified(request, exc)
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        # Services translate the constraints they know; this is the safety net
-        # for a race they did not foresee: still a conflict, never a 500.
-        log.warning("unhandled integrity error: %s", exc.orig.__class__.__name__)
-        return problem_response(409, "The request conflicts with the current state of the resource", slug="conflict")
-
-    @app.exception_handler(OperationalError)
-    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable: %s", exc.orig.__class__.__name__)
-        return problem_response(503, "The database is unavailable, retry later", headers={"Retry-After": "5"})
+    @app.exception_handler(OSError)
+    async def _os(request: Request, exc: OSError) -> JSONResponse:
+        # Connection refused, host unreachable, timeouts: the database went away mid-flight.
+        return _classified(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "Internal error; it has been logged")
+        return _classified(request, exc)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached now (a 503 to retry), not a bug or bad input."""
+    if isinstance(exc, (ConnectionError, TimeoutError, PoolTimeout, OperationalError, InterfaceError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        # PostgreSQL SQLSTATE classes: 08 connection exception, 57P operator intervention (shutdown,
+        # cannot connect now), 53 insufficient resources (too many connections), 3D000 no such database.
+        code = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        return code.startswith(("08", "57P", "53")) or code == "3D000"
+    return isinstance(exc, OSError) and exc.errno is not None and exc.errno in _NETWORK_ERRNOS
+
+
+_NETWORK_ERRNOS = {getattr(errno, name) for name in ("ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH",
+                                                     "ETIMEDOUT", "EPIPE", "ECONNABORTED") if hasattr(errno, name)}
+RETRY_AFTER_SECONDS = "5"
+
+
+def _classified(request: Request, exc: BaseException) -> JSONResponse:
+    if database_unavailable(exc):
+        log.error("database unavailable on %s %s: %s", request.method, mask_path(request.url.path),
+                  type(exc).__name__)
+        return problem_response(503, "The database is unavailable; retry later", slug="service-unavailable",
+                                headers={"Retry-After": RETRY_AFTER_SECONDS})
+    if isinstance(exc, IntegrityError):
+        # Services translate the constraints they know; this is the safety net
+        # for a race they did not foresee: still a conflict, never a 500.
+        log.warning("unhandled integrity error: %s", type(exc.orig).__name__)
+        return problem_response(409, "The request conflicts with the current state of the resource", slug="conflict")
+    if isinstance(exc, DataError) or (isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)):
+        # A value the database or its driver cannot take (out of range, malformed) is bad input.
+        log.warning("database refused a value: %s", type(getattr(exc, "orig", exc)).__name__)
+        return problem_response(422, "A value is not acceptable (out of range or malformed)",
+                                slug="validation-error", title="Validation error")
+    log.error("unhandled error on %s %s", request.method, mask_path(request.url.path), exc_info=exc)
+    return problem_response(500, "Internal error; it has been logged")
+
+
+HEADER_DOCS: dict[str, dict[str, Any]] = {
+    "ETag": {"description": "Version of the resource; send it back in If-Match to change it safely",
+             "schema": {"type": "string"}},
+    "Location": {"description": "URL of the created resource", "schema": {"type": "string", "format": "uri"}},
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}},
+    "X-Request-ID": {"description": "The request's id (the caller's X-Request-ID when it sent one); in the "
+                                    "audit log and the server's logs", "schema": {"type": "string"}},
+    "WWW-Authenticate": {"description": "The authentication scheme to use", "schema": {"type": "string"}},
+}
+_ERROR_HEADERS = {401: ("WWW-Authenticate",), 429: ("Retry-After",), 503: ("Retry-After",)}
+_DESCRIPTIONS = {
+    400: "Bad request", 401: "Missing or invalid credentials", 403: "The principal lacks the required permission",
+    404: "No such resource in this organization", 409: "Conflict with the current state (duplicate, range full)",
+    412: "If-Match does not match the current ETag", 413: "The request body is larger than the service accepts",
+    422: "Invalid input; one entry per bad field", 429: "Too many requests; retry after the Retry-After delay",
+    503: "The database (or another dependency) is unavailable; retry after the Retry-After delay",
+}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting the problem+json errors of a route."""
-    descriptions = {
-        400: "Bad request", 401: "Missing or invalid credentials", 403: "The principal lacks the required permission",
-        404: "No such resource in this organization", 409: "Conflict with the current state (duplicate, range full)",
-        412: "If-Match does not match the current ETag", 422: "Invalid input; one entry per bad field",
-        429: "Too many requests; retry after the Retry-After delay",
-    }
     return {
-        status: {"model": Problem, "description": descriptions.get(status, HTTPStatus(status).phrase),
-                 "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        status: {"model": Problem, "description": _DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
+                 "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                 **({"headers": {name: HEADER_DOCS[name] for name in _ERROR_HEADERS[status]}}
+                    if status in _ERROR_HEADERS else {})}
         for status in statuses
     }
 

@@ -1,4 +1,4 @@
-"""Run Alembic migrations from code (CLI, tests)."""
+"""Run Alembic migrations from code (CLI, tests), from a source checkout or an installed wheel."""
 
 from __future__ import annotations
 
@@ -7,22 +7,26 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import app
 
 
-
-def _project_root() -> Path:
-    # A source checkout has alembic.ini beside app/; an installed package (the
-    # Docker image) runs from the directory holding alembic.ini.
-    source = Path(__file__).resolve().parents[2]
-    return source if (source / "alembic.ini").exists() else Path.cwd()
-
-
-ROOT = _project_root()
+def script_location() -> Path:
+    """Where the migration scripts are: ``app/migrations`` in a wheel, ``alembic/`` in the source tree."""
+    packaged = Path(app.__file__).resolve().parent / "migrations"
+    if (packaged / "env.py").is_file():
+        return packaged
+    return Path(app.__file__).resolve().parents[1] / "alembic"
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    """An Alembic configuration that needs no alembic.ini (the working directory does not matter)."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     config.attributes["configure_logging"] = False
     return config
@@ -35,3 +39,13 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's migration revision (None for an empty database)."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())

@@ -1,4 +1,4 @@
-"""A route class that writes each route's required permission into the OpenAPI document."""
+"""A route class that documents each route's required permission and knows whether its transaction writes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from app.core.context import require
+from app.core.context import SAFE_METHODS, require
 
 
 def _requirements(dependant: Dependant) -> list[require]:
@@ -20,11 +20,18 @@ def _requirements(dependant: Dependant) -> list[require]:
 
 
 class DocumentedRoute(APIRoute):
-    """Adds "Requires: …" to the description and ``x-required-permissions`` to the operation."""
+    """Adds "Requires: …" to the description and ``x-required-permissions`` to the operation.
+
+    ``writes`` tells the session dependency whether the request's transaction
+    writes (SQLite takes the write lock only for those): unsafe methods do,
+    unless the route's ``require(writes=...)`` says otherwise.
+    """
 
     def __init__(self, path: str, endpoint: Any, **kwargs: Any):
         super().__init__(path, endpoint, **kwargs)
         requirements = _requirements(self.dependant)
+        declared = [r.writes for r in requirements if r.writes is not None]
+        self.writes: bool = declared[0] if declared else not (self.methods <= SAFE_METHODS)
         if not requirements:
             return
         needed = "; ".join(r.describe() for r in requirements)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
 import string
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,31 +26,79 @@ _DUMMY_HASH = _password_context.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
+    """Argon2 hash (blocking: in a request, use ``PasswordHasher``)."""
     return _password_context.hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
+    """Check a password (blocking); an absent hash costs the same as a wrong password."""
     if password_hash is None:
         _password_context.verify(password, _DUMMY_HASH)
         return False
     return _password_context.verify(password, password_hash)
 
 
-def create_access_token(settings: Settings, *, subject: str, organization_id: str) -> tuple[str, int]:
-    """A signed JWT for a user; returns the token and its lifetime in seconds."""
+class HashingBusy(Exception):
+    """Too many password hashes are already queued."""
+
+
+class PasswordHasher:
+    """Password hashing in worker threads, ``concurrency`` at a time, with a bounded queue.
+
+    Argon2 is deliberately slow; run on the event loop, a burst of logins would
+    stall every other request. The threads release the GIL while hashing (the
+    argon2 C library), so the event loop keeps answering.
+    """
+
+    def __init__(self, concurrency: int, max_waiting: int):
+        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="password-hash")
+        self._max_queued = concurrency + max_waiting
+        self._queued = 0
+
+    async def _run(self, function, *args):
+        if self._queued >= self._max_queued:
+            raise HashingBusy
+        self._queued += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        finally:
+            self._queued -= 1
+
+    async def hash(self, password: str) -> str:
+        return await self._run(hash_password, password)
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        return await self._run(verify_password, password, password_hash)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def create_access_token(settings: Settings, *, subject: str, organization_id: str, version: int) -> tuple[str, int]:
+    """A signed JWT for a user; returns the token and its lifetime in seconds.
+
+    ``ver`` is the user's credentials version: any change of password, login, role,
+    scope or activity bumps it, and tokens with an older one are refused.
+    """
     lifetime = settings.access_token_minutes * 60
     now = datetime.now(UTC)
-    claims = {"sub": subject, "org": organization_id, "iat": now, "exp": now + timedelta(seconds=lifetime),
-              "typ": "access"}
+    claims = {"sub": subject, "org": organization_id, "ver": version, "iat": now,
+              "exp": now + timedelta(seconds=lifetime), "typ": "access"}
     return jwt.encode(claims, settings.jwt_key(), algorithm=JWT_ALGORITHM), lifetime
 
 
+_DECODE_OPTIONS = {"require_exp": True, "require_iat": True, "require_sub": True}
+
+
 def decode_access_token(settings: Settings, token: str) -> dict[str, Any] | None:
+    """The claims of a valid, unexpired access token (``exp`` is required), else None."""
     try:
-        claims = jwt.decode(token, settings.jwt_key(), algorithms=[JWT_ALGORITHM])
+        claims = jwt.decode(token, settings.jwt_key(), algorithms=[JWT_ALGORITHM], options=_DECODE_OPTIONS)
     except JWTError:
         return None
-    return claims if claims.get("typ") == "access" else None
+    if claims.get("typ") != "access" or type(claims.get("ver")) is not int:
+        return None
+    return claims
 
 
 def new_api_key() -> str:

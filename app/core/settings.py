@@ -8,6 +8,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,13 +43,28 @@ class Settings(BaseSettings):
     bootstrap_organization_slug: str = "default"
     bootstrap_sip_domain: str = "pbx.local"
 
-    # Login throttling: after ``login_free_failures`` failures an attempt is
-    # delayed by ``login_failure_delay`` seconds per extra failure; after
-    # ``login_max_failures`` the username is refused (429) for ``login_lockout_seconds``.
-    login_free_failures: int = 3
-    login_failure_delay: float = 0.5
-    login_max_failures: int = 6
-    login_lockout_seconds: int = 900
+    # Login throttling, per username *and* client address (a stranger cannot lock the owner
+    # out from elsewhere), in windows of ``login_lockout_seconds``: after ``login_free_failures``
+    # failed attempts each further one is delayed by ``login_failure_delay`` seconds more; past
+    # ``login_max_failures`` the pair gets 429 until the window ends. One client address may fail
+    # ``login_client_max_failures`` times per window over all usernames (password spraying).
+    login_free_failures: int = Field(default=3, ge=0)
+    login_failure_delay: float = Field(default=0.5, ge=0)
+    login_max_failures: int = Field(default=6, ge=1)
+    login_client_max_failures: int = Field(default=30, ge=1)
+    login_lockout_seconds: int = Field(default=900, ge=1)
+    login_throttle_max_rows: int = Field(default=100_000, ge=10)
+
+    # Password hashing (argon2) runs in worker threads, this many at a time, so logins never
+    # stall the event loop; beyond ``password_hash_max_waiting`` queued hashes a login gets 503.
+    password_hash_concurrency: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1)
+    password_hash_max_waiting: int = Field(default=256, ge=1)
+
+    # The service's public base URL: provisioning links and Location headers are built from it,
+    # never from the request's Host header.
+    public_url: str = "http://127.0.0.1:8000"
+    # Largest request body accepted (413 beyond it, before the body is read).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # Phone numbers written without "+" are read in this region (ISO 3166 code).
     default_phone_region: str | None = None
@@ -75,6 +91,14 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment:
+            raise ValueError("CENTRALINO_PUBLIC_URL must be an http(s) URL such as https://pbx-api.example.com")
+        return value.strip().rstrip("/")
 
     @field_validator("config_targets")
     @classmethod

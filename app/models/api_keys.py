@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from pydantic import Field as PydanticField
+from sqlmodel import Field
 
-from app.core.validation import Name
-from app.models.base import TenantRow, optional_timestamp_field
-from app.models.roles import Scope
+from app.core.validation import Lookup, Name
+from app.models.base import ApiModel, Page, RequestBody, TenantRow, optional_timestamp_field
+from app.models.enums import ManagementScope
 
 
 class ApiKey(TenantRow, table=True):
@@ -25,22 +26,32 @@ class ApiKey(TenantRow, table=True):
     revoked_at: datetime | None = optional_timestamp_field()
 
 
-class ApiKeyCreate(SQLModel):
-    name: Name = Field(schema_extra={"examples": ["Odoo CRM"]})
-    role: str = Field(default="readonly", schema_extra={"examples": ["admin"]})
-    scope: Scope = "all"
+class ApiKeyCreate(RequestBody):
+    """A new API key bound to a role and a management scope."""
+
+    name: Name = PydanticField(examples=["Odoo CRM"])
+    role: Lookup = PydanticField(default="readonly", examples=["admin"])
+    scope: ManagementScope = ManagementScope.all
 
 
-class ApiKeyRead(SQLModel):
+class ApiKeyRead(ApiModel):
+    """An API key's metadata (never the key)."""
+
     id: uuid.UUID
     name: str
-    key_prefix: str = Field(description="First characters of the key, to recognise it")
+    key_prefix: str = PydanticField(description="First characters of the key, to recognise it")
     role: str
-    scope: Scope
+    scope: ManagementScope
     created_at: datetime
-    last_used_at: datetime | None = optional_timestamp_field()
-    revoked_at: datetime | None = optional_timestamp_field()
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="Shown once; send it as 'Authorization: Bearer <key>'")
+    """A new API key; `key` is in this response only."""
+
+    key: str = PydanticField(description="Shown once; send it as 'Authorization: Bearer <key>'")
+
+
+class ApiKeyPage(Page[ApiKeyRead]):
+    """A page of API keys."""

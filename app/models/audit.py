@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field as PydanticField
 from sqlalchemy import BigInteger, Column, Identity, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, timestamp_field
+from app.models.base import ApiModel, Page, json_field, timestamp_field
 
 
 class AuditEntry(SQLModel, table=True):
@@ -36,15 +37,21 @@ class AuditEntry(SQLModel, table=True):
     config_change: bool = False
 
 
-class AuditEntryRead(SQLModel):
+class AuditEntryRead(ApiModel):
+    """One audit entry."""
+
     id: int
     created_at: datetime
-    actor_type: str
+    actor_type: str = PydanticField(examples=["user"], description="user, api_key or system")
     actor_id: uuid.UUID | None
     actor_name: str
-    action: str = Field(schema_extra={"examples": ["sip_account.create"]})
+    action: str = PydanticField(examples=["sip_account.create"])
     resource_type: str
     resource_id: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     request_id: str | None
+
+
+class AuditEntryPage(Page[AuditEntryRead]):
+    """A page of audit entries."""

@@ -1,26 +1,31 @@
-"""Login throttling and idempotency records."""
+"""Login throttling, idempotency records and the login schemas."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, Field as PydanticField, StringConstraints
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, optional_timestamp_field, timestamp_field
+from app.core.validation import refuse_control_characters
+from app.models.base import ApiModel, json_field, timestamp_field
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed logins per username; shared by every API process through the database."""
+    """Login attempts per (username, client) and per client, in fixed windows; shared by every API process.
+
+    ``username`` is ``*`` for the row counting every username from one client.
+    """
 
     __tablename__ = "login_throttles"
 
     username: str = Field(primary_key=True, max_length=150)
-    failures: int = 0
-    last_failure_at: datetime | None = optional_timestamp_field()
-    locked_until: datetime | None = optional_timestamp_field()
+    client: str = Field(primary_key=True, max_length=64)
+    attempts: int = 0
+    window_started: float = Field(index=True)  # unix time; the row expires a window after it
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -42,7 +47,23 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = timestamp_field(index=True)
 
 
-class Token(SQLModel):
+class LoginForm(ApiModel):
+    """OAuth2 password flow: the form a client posts to get a token."""
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=150),
+                        AfterValidator(refuse_control_characters)] = PydanticField(examples=["admin"])
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    grant_type: Annotated[str | None, StringConstraints(pattern="^password$")] = PydanticField(
+        default=None, description='Optional; "password" when sent')
+    scope: Annotated[str, StringConstraints(max_length=500)] = PydanticField(
+        default="", description="Ignored: rights come from the user's role")
+    client_id: Annotated[str | None, StringConstraints(max_length=200)] = None
+    client_secret: Annotated[str | None, StringConstraints(max_length=200)] = None
+
+
+class Token(ApiModel):
+    """A bearer token (JWT)."""
+
     access_token: str
     token_type: str = "bearer"
-    expires_in: int = Field(description="Lifetime in seconds", schema_extra={"examples": [3600]})
+    expires_in: int = PydanticField(description="Lifetime in seconds", examples=[3600])

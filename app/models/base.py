@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -62,11 +63,23 @@ class TenantRow(SQLModel):
     version: int = Field(default=1)
 
 
+class ApiModel(BaseModel):
+    """Base of every API schema (plain pydantic: SQLModel is for tables)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RequestBody(ApiModel):
+    """Base of request bodies: an unknown field is refused, so a typo is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 T = TypeVar("T")
 
 
-class Page(SQLModel, Generic[T]):
-    """One page of a list."""
+class Page(ApiModel, Generic[T]):
+    """One page of a list; each resource names its own page schema (``UserPage``, ...)."""
 
     items: list[T]
     total: int

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
+from pydantic import Field as PydanticField
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import json_field, optional_timestamp_field, timestamp_field
-
-Target = Literal["asterisk", "kamailio", "provisioning"]
+from app.models.base import ApiModel, Page, RequestBody, json_field, optional_timestamp_field, timestamp_field
+from app.models.enums import ConfigTarget, FileStatus
 
 
 class ConfigState(SQLModel, table=True):
@@ -39,76 +38,97 @@ class ConfigRevision(SQLModel, table=True):
     targets: list[str] = json_field(default_factory=list)
     files: dict[str, str] = json_field(default_factory=dict)  # path -> sha256
     restored_from: int | None = None
-    reloads: list[dict] = json_field(default_factory=list)
+    # The reload commands' results; null until they have run (they run after the commit).
+    reloads: list[dict] | None = json_field(default=None, nullable=True)
 
 
-class ApplyRequest(SQLModel):
-    dry_run: bool = Field(default=False, description="Only report what would change; write nothing")
-    include_diff: bool | None = Field(default=None, description="Unified diffs per changed file; default: on for "
-                                                                "dry runs, off for applies (see /revisions/{a}/diff/{b})")
-    targets: list[Target] | None = Field(default=None, min_length=1,
-                                         description="Default: every enabled target. Applying only some keeps the "
-                                                     "configuration pending until every target is applied",
-                                         schema_extra={"examples": [["asterisk", "kamailio"]]})
+class ApplyRequest(RequestBody):
+    """What to apply; every field is optional (`{}` applies everything)."""
+
+    dry_run: bool = PydanticField(default=False, description="Only report what would change; write nothing")
+    include_diff: bool | None = PydanticField(
+        default=None, description="Unified diffs per changed file; default: on for dry runs, off for applies "
+                                  "(see /revisions/{a}/diff/{b})")
+    targets: list[ConfigTarget] | None = PydanticField(
+        default=None, min_length=1, max_length=3,
+        description="Default: every enabled target. Applying only some keeps the configuration pending until every "
+                    "target is applied", examples=[["asterisk", "kamailio"]])
 
 
-FileStatus = Literal["added", "changed", "removed", "unchanged"]
+class FileChange(ApiModel):
+    """One file's status against the live (or the other) revision."""
 
-
-class FileChange(SQLModel):
-    path: str = Field(schema_extra={"examples": ["asterisk/pjsip.conf"]})
+    path: str = PydanticField(examples=["asterisk/pjsip.conf"])
     status: FileStatus
-    sha256: str | None = Field(description="Of the new content; null when removed")
-    diff: str | None = Field(default=None, description="Unified diff; withheld for files holding secrets "
-                                                       "unless the caller has sip_secrets.read")
+    sha256: str | None = PydanticField(description="Of the new content; null when removed, or for a file holding "
+                                                   "secrets that the caller may not read")
+    diff: str | None = PydanticField(default=None, description="Unified diff; withheld for files holding secrets "
+                                                              "unless the caller has sip_secrets.read")
 
 
-class ReloadResult(SQLModel):
-    target: str
+class ReloadResult(ApiModel):
+    """What a target's reload command did."""
+
+    target: ConfigTarget
     command: str
-    exit_code: int | None = Field(description="null when the command timed out or could not start")
+    exit_code: int | None = PydanticField(description="null when the command timed out or could not start")
     output: str
     ok: bool
 
 
-class ApplyResult(SQLModel):
+class ApplyResult(ApiModel):
+    """The outcome of an apply (or of a dry run)."""
+
     dry_run: bool
-    created: bool = Field(description="True when a new revision was made (the output differed)")
-    revision: int | None = Field(description="The live revision after this call")
+    created: bool = PydanticField(description="True when a new revision was made (the output differed)")
+    revision: int | None = PydanticField(description="The live revision after this call")
     files: list[FileChange]
     reloads: list[ReloadResult] = []
 
 
-class RevisionRead(SQLModel):
+class RevisionRead(ApiModel):
+    """An applied revision."""
+
     number: int
     created_at: datetime
     actor_id: uuid.UUID | None
     actor_name: str
-    targets: list[str]
-    files: dict[str, str | None] = Field(description="path -> sha256 (null for files holding secrets, unless the "
-                                                     "caller has sip_secrets.read with scope all)")
+    targets: list[ConfigTarget]
+    files: dict[str, str | None] = PydanticField(description="path -> sha256 (null for files holding secrets, unless "
+                                                            "the caller has sip_secrets.read with scope all)")
     restored_from: int | None
-    reloads: list[dict]
-    live: bool = Field(description="True for the revision currently live")
+    reloads: list[ReloadResult] | None = PydanticField(description="null while the reload commands have not run yet")
+    live: bool = PydanticField(description="True for the revision currently live")
 
 
-class ConfigStatus(SQLModel):
+class RevisionPage(Page[RevisionRead]):
+    """A page of revisions."""
+
+
+class ConfigStatus(ApiModel):
+    """Whether saved changes wait to be applied."""
+
     pending: bool
     changes_since_apply: int
     last_change_at: datetime | None
     last_revision: int | None
     last_applied_at: datetime | None
-    live_differs_from_database: bool = Field(description="True after a restore, until the next apply")
+    live_differs_from_database: bool = PydanticField(description="True after a restore, until the next apply")
 
 
-class RevisionDiff(SQLModel):
+class RevisionDiff(ApiModel):
+    """Per-file differences between two revisions."""
+
     base: int
     other: int
     files: list[FileChange]
 
 
-class RestoreResult(SQLModel):
-    revision: int = Field(description="The new live revision, byte for byte the restored one's files")
+class RestoreResult(ApiModel):
+    """The outcome of a restore."""
+
+    revision: int = PydanticField(description="The new live revision, byte for byte the restored one's files")
     restored_from: int
-    database_differs: bool = Field(description="The database still holds the newer data: apply to make it live again")
+    database_differs: bool = PydanticField(description="The database still holds the newer data: apply to make it "
+                                                       "live again")
     reloads: list[ReloadResult] = []

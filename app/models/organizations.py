@@ -5,66 +5,84 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import model_validator
+from pydantic import Field as PydanticField, model_validator
 from sqlmodel import Field, SQLModel
 
-from app.core.validation import HostPort, Name, SipDomain, Slug, TimeZone
-from app.models.base import timestamp_field
+from app.core.validation import HostPort, Name, PermissionLevel, SipDomain, Slug, StrictInt, TimeZone
+from app.models.base import ApiModel, Page, RequestBody, timestamp_field
 
 
-class OrganizationBase(SQLModel):
-    name: Name = Field(schema_extra={"examples": ["Acme Sp. z o.o."]})
-    sip_domain: SipDomain = Field(description="SIP domain and digest realm of the organization's accounts")
-    sip_proxy: HostPort | None = Field(
-        default=None, description="Where phones send REGISTER (host or host:port); defaults to sip_domain"
-    )
-    extension_min: int = Field(default=100, ge=1, le=99999999)
-    extension_max: int = Field(default=999, ge=1, le=99999999)
-    default_permission_level: int = Field(default=10, ge=0, le=100)
-    timezone: TimeZone = Field(default="UTC")
-    ring_timeout: int = Field(default=20, ge=5, le=300, description="Seconds an extension rings before voicemail")
-
-
-class Organization(OrganizationBase, table=True):
+class Organization(SQLModel, table=True):
     __tablename__ = "organizations"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     slug: str = Field(unique=True, max_length=63)
     name: str = Field(max_length=100)
-    sip_domain: str = Field(max_length=253)
+    # The digest realm of the organization's accounts: a carrier-like identity, one place only.
+    sip_domain: str = Field(max_length=253, unique=True)
     sip_proxy: str | None = Field(default=None, max_length=260)
+    extension_min: int = 100
+    extension_max: int = 999
+    default_permission_level: int = 10
     timezone: str = Field(default="UTC", max_length=64)
+    ring_timeout: int = 20
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
     version: int = Field(default=1)
 
 
-def _check_range(model: SQLModel) -> SQLModel:
-    low, high = getattr(model, "extension_min", None), getattr(model, "extension_max", None)
-    if low is not None and high is not None and low > high:
-        raise ValueError("extension_min must not be greater than extension_max")
-    return model
+class OrganizationCreate(RequestBody):
+    """A new tenant."""
+
+    name: Name = PydanticField(examples=["Acme Sp. z o.o."])
+    slug: Slug
+    sip_domain: SipDomain = PydanticField(description="SIP domain and digest realm of the organization's accounts; "
+                                                      "unique across the platform")
+    sip_proxy: HostPort | None = PydanticField(
+        default=None, description="Where phones send REGISTER (host or host:port); defaults to sip_domain")
+    extension_min: StrictInt = PydanticField(default=100, ge=1, le=99_999_999)
+    extension_max: StrictInt = PydanticField(default=999, ge=1, le=99_999_999)
+    default_permission_level: PermissionLevel = 10
+    timezone: TimeZone = "UTC"
+    ring_timeout: StrictInt = PydanticField(default=20, ge=5, le=300,
+                                            description="Seconds an extension rings before voicemail")
+
+    @model_validator(mode="after")
+    def _range(self) -> OrganizationCreate:
+        if self.extension_min > self.extension_max:
+            raise ValueError("extension_min must not be greater than extension_max")
+        return self
 
 
-class OrganizationCreate(OrganizationBase):
-    slug: Slug = Field(schema_extra={"examples": ["acme"]})
+class OrganizationUpdate(RequestBody):
+    """JSON merge patch of an organization's settings."""
 
-    _range = model_validator(mode="after")(_check_range)
-
-
-class OrganizationUpdate(SQLModel):
     name: Name | None = None
     sip_domain: SipDomain | None = None
     sip_proxy: HostPort | None = None
-    extension_min: int | None = Field(default=None, ge=1, le=99999999)
-    extension_max: int | None = Field(default=None, ge=1, le=99999999)
-    default_permission_level: int | None = Field(default=None, ge=0, le=100)
+    extension_min: StrictInt | None = PydanticField(default=None, ge=1, le=99_999_999)
+    extension_max: StrictInt | None = PydanticField(default=None, ge=1, le=99_999_999)
+    default_permission_level: PermissionLevel | None = None
     timezone: TimeZone | None = None
-    ring_timeout: int | None = Field(default=None, ge=5, le=300)
+    ring_timeout: StrictInt | None = PydanticField(default=None, ge=5, le=300)
 
 
-class OrganizationRead(OrganizationBase):
+class OrganizationRead(ApiModel):
+    """An organization as stored."""
+
     id: uuid.UUID
     slug: str
+    name: str
+    sip_domain: str
+    sip_proxy: str | None
+    extension_min: int
+    extension_max: int
+    default_permission_level: int
+    timezone: str
+    ring_timeout: int
     created_at: datetime
     updated_at: datetime
+
+
+class OrganizationPage(Page[OrganizationRead]):
+    """A page of organizations."""

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
+from pydantic import Field as PydanticField, StringConstraints
 from sqlalchemy import UniqueConstraint
-from pydantic import StringConstraints
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.validation import Description
-from app.models.base import TenantRow, json_field
+from app.core.validation import Description, matches
+from app.models.base import ApiModel, Page, RequestBody, TenantRow, json_field
 
-Scope = Literal["own", "groups", "all"]
-RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,49}$")]
+RoleName = Annotated[
+    str, StringConstraints(min_length=2, max_length=50),
+    matches(r"[a-z][a-z0-9_-]*", "must start with a lower-case letter and use only a-z, 0-9, _ and -"),
+    PydanticField(examples=["helpdesk"]),
+]
+PermissionName = Annotated[str, StringConstraints(min_length=1, max_length=64), PydanticField(examples=["users.read"])]
 
 
 class Role(TenantRow, table=True):
@@ -27,18 +31,24 @@ class Role(TenantRow, table=True):
     builtin: bool = Field(default=False)
 
 
-class RoleCreate(SQLModel):
-    name: RoleName = Field(schema_extra={"examples": ["helpdesk"]})
+class RoleCreate(RequestBody):
+    """A custom role: a named set of permissions."""
+
+    name: RoleName
     description: Description = ""
-    permissions: list[str] = Field(schema_extra={"examples": [["users.read", "sip_accounts.read"]]})
+    permissions: list[PermissionName] = PydanticField(max_length=200, examples=[["users.read", "sip_accounts.read"]])
 
 
-class RoleUpdate(SQLModel):
+class RoleUpdate(RequestBody):
+    """JSON merge patch of a custom role."""
+
     description: Description | None = None
-    permissions: list[str] | None = None
+    permissions: list[PermissionName] | None = PydanticField(default=None, max_length=200)
 
 
-class RoleRead(SQLModel):
+class RoleRead(ApiModel):
+    """A role and its permissions."""
+
     id: uuid.UUID
     name: str
     description: str
@@ -48,6 +58,12 @@ class RoleRead(SQLModel):
     updated_at: datetime
 
 
-class PermissionRead(SQLModel):
-    name: str = Field(schema_extra={"examples": ["users.write"]})
+class RolePage(Page[RoleRead]):
+    """A page of roles."""
+
+
+class PermissionRead(ApiModel):
+    """One permission of the catalogue."""
+
+    name: str = PydanticField(examples=["users.write"])
     description: str

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated
 
+from pydantic import Field as PydanticField, StringConstraints
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.validation import AuthId
-from app.models.base import TenantRow
+from app.core.validation import AuthId, ExtensionNumber, PermissionLevel, StrictInt
+from app.models.base import ApiModel, Page, RequestBody, TenantRow
+from app.models.enums import PhoneType
 
-PhoneType = Literal["softphone", "webrtc", "hardware", "other"]
+# Strength and allowed characters are checked by the service (with the extension and auth ID at hand).
+SipPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 class SipAccount(TenantRow, table=True):
@@ -33,30 +36,38 @@ class SipAccount(TenantRow, table=True):
     max_contacts: int = 1
 
 
-class SipAccountCreate(SQLModel):
-    extension: int | None = Field(default=None, description="Omit for the lowest free number", schema_extra={"examples": [105]})
-    auth_id: AuthId | None = Field(default=None, description="Generated when omitted")
-    password: str | None = Field(default=None, description="Write-only; generated when omitted, strength-checked when given")
+class SipAccountCreate(RequestBody):
+    """A new SIP account; number and password are generated when omitted."""
+
+    extension: ExtensionNumber | None = PydanticField(default=None, description="Omit for the lowest free number")
+    auth_id: AuthId | None = PydanticField(default=None, description="Generated when omitted")
+    password: SipPassword | None = PydanticField(
+        default=None, description="Write-only; generated when omitted, strength-checked when given")
     user_id: uuid.UUID | None = None
-    phone_type: PhoneType = "softphone"
+    phone_type: PhoneType = PhoneType.softphone
     active: bool = True
     recording: bool = False
-    permission_level: int | None = Field(default=None, ge=0, le=100, description="Defaults to the organization's level")
-    max_contacts: int = Field(default=1, ge=1, le=20)
+    permission_level: PermissionLevel | None = PydanticField(default=None,
+                                                             description="Defaults to the organization's level")
+    max_contacts: StrictInt = PydanticField(default=1, ge=1, le=20)
 
 
-class SipAccountUpdate(SQLModel):
-    extension: int | None = None
+class SipAccountUpdate(RequestBody):
+    """JSON merge patch of a SIP account."""
+
+    extension: ExtensionNumber | None = None
     auth_id: AuthId | None = None
     user_id: uuid.UUID | None = None
     phone_type: PhoneType | None = None
     active: bool | None = None
     recording: bool | None = None
-    permission_level: int | None = Field(default=None, ge=0, le=100)
-    max_contacts: int | None = Field(default=None, ge=1, le=20)
+    permission_level: PermissionLevel | None = None
+    max_contacts: StrictInt | None = PydanticField(default=None, ge=1, le=20)
 
 
-class SipAccountRead(SQLModel):
+class SipAccountRead(ApiModel):
+    """A SIP account (never its password)."""
+
     id: uuid.UUID
     extension: int
     auth_id: str
@@ -71,14 +82,24 @@ class SipAccountRead(SQLModel):
 
 
 class SipAccountCreated(SipAccountRead):
-    password: str = Field(description="Shown once; afterwards only through the audited reveal")
+    """A SIP account with its password, shown in this response only."""
+
+    password: str = PydanticField(description="Shown once; afterwards only through the audited reveal")
 
 
-class SipPasswordChange(SQLModel):
-    password: str | None = Field(default=None, description="Omit to generate a new password")
+class SipAccountPage(Page[SipAccountRead]):
+    """A page of SIP accounts."""
 
 
-class SipSecret(SQLModel):
+class SipPasswordChange(RequestBody):
+    """A new SIP password, or nothing to generate one."""
+
+    password: SipPassword | None = PydanticField(default=None, description="Omit to generate a new password")
+
+
+class SipSecret(ApiModel):
+    """An account's credentials in clear."""
+
     id: uuid.UUID
     extension: int
     auth_id: str
@@ -86,9 +107,13 @@ class SipSecret(SQLModel):
     domain: str
 
 
-class NextFreeExtension(SQLModel):
-    extension: int = Field(schema_extra={"examples": [104]})
+class NextFreeExtension(ApiModel):
+    """The number a new account would get now."""
+
+    extension: int = PydanticField(examples=[104])
 
 
-class ClaimRequest(SQLModel):
+class ClaimRequest(RequestBody):
+    """Which user gets a pooled account."""
+
     user_id: uuid.UUID

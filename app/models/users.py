@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field as PydanticField
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from app.core.validation import Email, Language, Name, OptionalName, PhoneNumber, Username
-from app.models.base import TenantRow
-from app.models.roles import Scope
-
-PresenceStatus = Literal["available", "away", "dnd", "lunch", "business_trip"]
-LoginPassword = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+from app.core.validation import (Email, ExtensionOrNext, Language, LoginPassword, Lookup, Name, OptionalName,
+                                 PhoneNumber, Username)
+from app.models.base import ApiModel, Page, RequestBody, TenantRow
+from app.models.enums import ManagementScope, PresenceStatus, PrincipalKind
 
 
 class User(TenantRow, table=True):
@@ -34,66 +31,79 @@ class User(TenantRow, table=True):
     login_required: bool = False
     voicemail_enabled: bool = False
     voicemail_pin_encrypted: str | None = Field(default=None, max_length=500)
+    # An inactive user cannot log in and its tokens stop working; its data and phones stay.
+    active: bool = True
     # The user's own login; a user without a username cannot log in.
     username: str | None = Field(default=None, unique=True, max_length=150)
     password_hash: str | None = Field(default=None, max_length=255)
     role_id: uuid.UUID | None = Field(default=None, foreign_key="roles.id")
     scope: str | None = Field(default=None, max_length=10)
     is_platform_admin: bool = False
+    # Bumped whenever the login's credentials or rights change; tokens carry the
+    # value they were issued with, so older tokens stop working at once.
+    auth_version: int = Field(default=1)
 
 
-class UserAccessIn(SQLModel):
+class UserAccessIn(RequestBody):
     """The user's login to the API and portal."""
 
     username: Username
-    password: LoginPassword = Field(description="Write-only; at least 8 characters")
-    role: str = Field(default="user", schema_extra={"examples": ["admin"]})
-    scope: Scope = "own"
+    password: LoginPassword = PydanticField(description="Write-only; at least 8 characters")
+    role: Lookup = PydanticField(default="user", examples=["admin"])
+    scope: ManagementScope = ManagementScope.own
 
 
-class UserAccessPatch(SQLModel):
+class UserAccessPatch(RequestBody):
+    """Changes to a user's login; only the fields sent change."""
+
     username: Username | None = None
     password: LoginPassword | None = None
-    role: str | None = None
-    scope: Scope | None = None
+    role: Lookup | None = None
+    scope: ManagementScope | None = None
 
 
-class UserAccessRead(SQLModel):
+class UserAccessRead(ApiModel):
+    """A user's login (never its password)."""
+
     username: str
     role: str
-    scope: Scope
+    scope: ManagementScope
 
 
-class SipAccountSummary(SQLModel):
+class SipAccountSummary(ApiModel):
+    """The SIP account a user holds."""
+
     id: uuid.UUID
     extension: int
     active: bool
 
 
-class UserBase(SQLModel):
-    first_name: Name = Field(schema_extra={"examples": ["Anna"]})
-    last_name: OptionalName = Field(default="", schema_extra={"examples": ["Nowak"]})
+class UserCreate(RequestBody):
+    """A new user; with `extension` its SIP account is created in the same transaction."""
+
+    first_name: Name = PydanticField(examples=["Anna"])
+    last_name: OptionalName = PydanticField(default="", examples=["Nowak"])
     email: Email | None = None
     mobile: PhoneNumber | None = None
-    caller_id: PhoneNumber | None = Field(default=None, description="Outbound caller ID, E.164")
+    caller_id: PhoneNumber | None = PydanticField(default=None, description="Outbound caller ID, E.164")
     language: Language = "en"
-    status: PresenceStatus = "available"
+    status: PresenceStatus = PresenceStatus.available
     directory_visible: bool = True
     multiple_calls: bool = True
-    login_required: bool = Field(default=False, description="Hot-desking: the user must log in on a phone")
+    login_required: bool = PydanticField(default=False, description="Hot-desking: the user must log in on a phone")
     voicemail_enabled: bool = False
-
-
-class UserCreate(UserBase):
+    active: bool = PydanticField(default=True, description="An inactive user cannot log in")
     access: UserAccessIn | None = None
-    extension: int | Literal["next"] | None = Field(
+    extension: ExtensionOrNext | None = PydanticField(
         default=None,
         description='Create and assign a SIP account in the same transaction: a number, or "next" for the lowest free one',
-        schema_extra={"examples": ["next"]},
+        examples=["next"],
     )
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(RequestBody):
+    """JSON merge patch of a user."""
+
     first_name: Name | None = None
     last_name: OptionalName | None = None
     email: Email | None = None
@@ -105,31 +115,52 @@ class UserUpdate(SQLModel):
     multiple_calls: bool | None = None
     login_required: bool | None = None
     voicemail_enabled: bool | None = None
-    access: UserAccessPatch | None = Field(default=None, description="null removes the user's login")
+    active: bool | None = PydanticField(default=None, description="false: the user's login and tokens stop working")
+    access: UserAccessPatch | None = PydanticField(default=None, description="null removes the user's login")
 
 
-class UserRead(UserBase):
+class UserRead(ApiModel):
+    """A user as stored, with its SIP account summary and login."""
+
     id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    mobile: str | None
+    caller_id: str | None
+    language: str
+    status: PresenceStatus
+    directory_visible: bool
+    multiple_calls: bool
+    login_required: bool
+    voicemail_enabled: bool
+    active: bool
     sip_account: SipAccountSummary | None = None
     access: UserAccessRead | None = None
     created_at: datetime
     updated_at: datetime
 
 
-class Me(SQLModel):
+class UserCreated(UserRead):
+    """A new user; `sip_password` is shown in this response only."""
+
+    sip_password: str | None = PydanticField(
+        default=None, description="The new SIP account's password, shown once (only when `extension` was given)")
+
+
+class UserPage(Page[UserRead]):
+    """A page of users."""
+
+
+class Me(ApiModel):
     """The authenticated principal."""
 
-    kind: Literal["user", "api_key"]
+    kind: PrincipalKind
     id: uuid.UUID
     name: str
-    organization: str = Field(description="Slug of the organization acted on")
+    organization: str = PydanticField(description="Slug of the organization acted on")
     home_organization: str
     role: str
     permissions: list[str]
-    scope: Scope
+    scope: ManagementScope
     platform_admin: bool
-
-
-class UserCreated(UserRead):
-    sip_password: str | None = Field(
-        default=None, description="The new SIP account's password, shown once (only when `extension` was given)")

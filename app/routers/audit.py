@@ -10,8 +10,7 @@ from fastapi import Depends, Query
 
 from app.core.context import Context, require
 from app.core.pagination import ListParamsDep
-from app.models.audit import AuditEntryRead
-from app.models.base import Page
+from app.models.audit import AuditEntryPage, AuditEntryRead
 from app.routers.common import READ_ERRORS, api_router
 from app.services import audit
 
@@ -22,7 +21,8 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-@router.get("", response_model=Page[AuditEntryRead], summary="Read the audit log", responses=READ_ERRORS)
+@router.get("", response_model=AuditEntryPage, summary="Read the audit log", responses=READ_ERRORS,
+            operation_id="audit_log_list")
 async def list_audit_entries(
     ctx: Annotated[Context, Depends(require("audit.read", scope_all=True))], params: ListParamsDep,
     resource_type: Annotated[str | None, Query(max_length=50, examples=["sip_account"])] = None,
@@ -31,8 +31,13 @@ async def list_audit_entries(
     action: Annotated[str | None, Query(max_length=50, examples=["user.create"])] = None,
     since: Annotated[datetime | None, Query(description="From this time (inclusive; UTC when no offset is given)")] = None,
     until: Annotated[datetime | None, Query(description="Before this time (UTC when no offset is given)")] = None,
-) -> Page[AuditEntryRead]:
+) -> AuditEntryPage:
     """Who changed what and when, newest first, with before/after values (secrets masked)."""
     rows, total = await audit.list_entries(ctx, params, resource_type=resource_type, resource_id=resource_id,
                                            actor_id=actor_id, action=action, since=_utc(since), until=_utc(until))
-    return Page(items=[AuditEntryRead.model_validate(r) for r in rows], total=total, limit=params.limit, offset=params.offset)
+    return AuditEntryPage.model_construct(
+        items=[AuditEntryRead.model_construct(
+            id=r.id, created_at=r.created_at, actor_type=r.actor_type, actor_id=r.actor_id, actor_name=r.actor_name,
+            action=r.action, resource_type=r.resource_type, resource_id=r.resource_id, before=r.before,
+            after=r.after, request_id=r.request_id) for r in rows],
+        total=total, limit=params.limit, offset=params.offset)

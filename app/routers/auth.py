@@ -4,35 +4,37 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import Depends, Form, Request
 
 from app.core.context import Context, SettingsDep, require
-from app.core.errors import problem_responses
-from app.models.auth import Token
+from app.models.auth import LoginForm, Token
+from app.models.enums import PrincipalKind
 from app.models.users import Me
-from app.routers.common import api_router
+from app.routers.common import api_router, responses
 from app.services import auth
 
 router = api_router("/auth", "auth")
 
 
 @router.post("/token", response_model=Token, summary="Log in (OAuth2 password flow)",
-             responses=problem_responses(401, 422, 429))
-async def issue_token(request: Request, settings: SettingsDep,
-                      form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+             responses=responses(401, 422, 429, 503), operation_id="auth_token")
+async def issue_token(request: Request, settings: SettingsDep, form: Annotated[LoginForm, Form()]) -> Token:
     """Exchange a username and password for a bearer JWT.
 
-    A wrong username and a wrong password give the same 401. Repeated failures
-    for one username are slowed down, then refused with 429 for a while.
-    """
-    return await auth.login(request.app.state.sessionmaker, settings, form.username, form.password)
+    A wrong username and a wrong password give the same 401. Failed attempts are counted per username
+    and client address: after a few they are slowed down, then refused with 429 until the window ends.
+    The token stops working when the user's password, login, role or scope changes or the user is
+    deactivated."""
+    client = request.client.host if request.client else None
+    return await auth.login(request.app.state.sessionmaker, settings, request.app.state.password_hasher,
+                            form.username, form.password, client)
 
 
-@router.get("/me", response_model=Me, summary="The authenticated principal", responses=problem_responses(401, 403, 404))
+@router.get("/me", response_model=Me, summary="The authenticated principal", responses=responses(401, 403, 404),
+            operation_id="auth_me")
 async def me(ctx: Annotated[Context, Depends(require())]) -> Me:
     """Who is calling: organization, role, permissions and management scope."""
     p = ctx.principal
-    return Me(kind=p.kind, id=p.id, name=p.name, organization=p.organization.slug,
-              home_organization=p.home_organization.slug, role=p.role, permissions=sorted(p.permissions),
-              scope=p.scope, platform_admin=p.platform_admin)
+    return Me.model_construct(kind=PrincipalKind(p.kind), id=p.id, name=p.name, organization=p.organization.slug,
+                              home_organization=p.home_organization.slug, role=p.role,
+                              permissions=sorted(p.permissions), scope=p.scope, platform_admin=p.platform_admin)

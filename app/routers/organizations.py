@@ -10,9 +10,10 @@ from fastapi import Depends, Response
 from app.core.context import Context, require
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
-from app.models.base import Page
-from app.models.organizations import OrganizationCreate, OrganizationRead, OrganizationUpdate
-from app.routers.common import CREATE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router
+from app.models.organizations import (Organization, OrganizationCreate, OrganizationPage, OrganizationRead,
+                                      OrganizationUpdate)
+from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router,
+                                created)
 from app.services import organizations
 from app.services.idempotency import IdempotencyDep
 
@@ -21,36 +22,49 @@ own_router = api_router("/organization", "organizations")
 PlatformAdmin = Annotated[Context, Depends(require(platform_admin=True))]
 
 
+def _read(organization: Organization) -> OrganizationRead:
+    return OrganizationRead.model_construct(
+        id=organization.id, slug=organization.slug, name=organization.name, sip_domain=organization.sip_domain,
+        sip_proxy=organization.sip_proxy, extension_min=organization.extension_min,
+        extension_max=organization.extension_max, default_permission_level=organization.default_permission_level,
+        timezone=organization.timezone, ring_timeout=organization.ring_timeout, created_at=organization.created_at,
+        updated_at=organization.updated_at)
+
+
 @router.post("", status_code=201, response_model=OrganizationRead, summary="Create an organization",
-             responses=CREATE_ERRORS)
+             responses=CREATE_ERRORS, operation_id="organizations_create")
 async def create_organization(payload: OrganizationCreate, ctx: PlatformAdmin, idem: IdempotencyDep,
                               response: Response) -> OrganizationRead:
-    """Create a tenant with its built-in roles. Act in it afterwards with `X-Organization: <slug>`."""
+    """Create a tenant with its built-in roles. Act in it afterwards with `X-Organization: <slug>`.
+    Its `sip_domain` must not be used by another organization (409)."""
     async def create():
         organization = await organizations.create(ctx, payload)
-        set_etag(response, organization)
-        return OrganizationRead.model_validate(organization)
+        created(response, ctx.settings, f"/api/v1/organizations/{organization.id}", organization)
+        return _read(organization)
 
-    return await idem.run(ctx, 201, create)
+    return await idem.run(ctx, 201, create, response)
 
 
-@router.get("", response_model=Page[OrganizationRead], summary="List organizations", responses=READ_ERRORS)
-async def list_organizations(ctx: PlatformAdmin, params: ListParamsDep) -> Page[OrganizationRead]:
+@router.get("", response_model=OrganizationPage, summary="List organizations", responses=READ_ERRORS,
+            operation_id="organizations_list")
+async def list_organizations(ctx: PlatformAdmin, params: ListParamsDep) -> OrganizationPage:
     """Every organization on the platform; `q` searches name and slug."""
     rows, total = await organizations.list_organizations(ctx, params)
-    return Page(items=[OrganizationRead.model_validate(o) for o in rows], total=total, limit=params.limit, offset=params.offset)
+    return OrganizationPage.model_construct(items=[_read(o) for o in rows], total=total, limit=params.limit,
+                                            offset=params.offset)
 
 
-@router.get("/{organization_id}", response_model=OrganizationRead, summary="Get an organization", responses=ITEM_ERRORS)
+@router.get("/{organization_id}", response_model=OrganizationRead, summary="Get an organization",
+            responses=ITEM_ERRORS, operation_id="organizations_get")
 async def get_organization(organization_id: uuid.UUID, ctx: PlatformAdmin, response: Response) -> OrganizationRead:
     """One organization, with its ETag."""
     organization = await organizations.get(ctx, organization_id)
     set_etag(response, organization)
-    return OrganizationRead.model_validate(organization)
+    return _read(organization)
 
 
 @router.patch("/{organization_id}", response_model=OrganizationRead, summary="Change an organization",
-              responses=WRITE_ERRORS)
+              responses=WRITE_ERRORS, operation_id="organizations_update")
 async def update_organization(organization_id: uuid.UUID, payload: OrganizationUpdate, ctx: PlatformAdmin,
                               response: Response, if_match: IfMatch = None) -> OrganizationRead:
     """Partial update. Narrowing the extension range is refused while accounts lie outside it."""
@@ -58,27 +72,30 @@ async def update_organization(organization_id: uuid.UUID, payload: OrganizationU
     check_if_match(if_match, organization)
     organization = await organizations.update(ctx, organization, payload)
     set_etag(response, organization)
-    return OrganizationRead.model_validate(organization)
+    return _read(organization)
 
 
-@router.delete("/{organization_id}", status_code=204, summary="Delete an organization", responses=WRITE_ERRORS)
+@router.delete("/{organization_id}", status_code=204, summary="Delete an organization", responses=DELETE_ERRORS,
+               operation_id="organizations_delete")
 async def delete_organization(organization_id: uuid.UUID, ctx: PlatformAdmin, if_match: IfMatch = None) -> Response:
-    """Delete a tenant and everything in it. Your own organization cannot be deleted."""
+    """Delete a tenant and everything in it (its applied files too). Your own organization cannot be deleted."""
     organization = await organizations.get(ctx, organization_id)
     check_if_match(if_match, organization)
     await organizations.delete(ctx, organization)
     return Response(status_code=204)
 
 
-@own_router.get("", response_model=OrganizationRead, summary="Get your organization", responses=ITEM_ERRORS)
+@own_router.get("", response_model=OrganizationRead, summary="Get your organization", responses=ITEM_ERRORS,
+                operation_id="organization_get")
 async def get_own_organization(ctx: Annotated[Context, Depends(require("organization.read"))],
                                response: Response) -> OrganizationRead:
     """The organization the caller acts on (its own, or the one named by `X-Organization`)."""
     set_etag(response, ctx.organization)
-    return OrganizationRead.model_validate(ctx.organization)
+    return _read(ctx.organization)
 
 
-@own_router.patch("", response_model=OrganizationRead, summary="Change your organization", responses=WRITE_ERRORS)
+@own_router.patch("", response_model=OrganizationRead, summary="Change your organization", responses=WRITE_ERRORS,
+                  operation_id="organization_update")
 async def update_own_organization(payload: OrganizationUpdate,
                                   ctx: Annotated[Context, Depends(require("organization.write", scope_all=True))],
                                   response: Response, if_match: IfMatch = None) -> OrganizationRead:
@@ -87,4 +104,4 @@ async def update_own_organization(payload: OrganizationUpdate,
     check_if_match(if_match, organization)
     organization = await organizations.update(ctx, organization, payload)
     set_etag(response, organization)
-    return OrganizationRead.model_validate(organization)
+    return _read(organization)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from app.core.context import SessionDep, SettingsDep
@@ -14,10 +16,11 @@ _CONTENT_TYPES = {".xml": "application/xml", ".cfg": "text/plain", "accounts": "
 
 
 @router.get("/provisioning/{token}/{filename}", name="provisioning_file", summary="A device's provisioning file",
-            response_class=Response,
+            response_class=Response, operation_id="provisioning_file",
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The file"},
-                       **problem_responses(404, 429)})
-async def provisioning_file(token: str, filename: str, request: Request, session: SessionDep,
+                       **problem_responses(404, 422, 429)})
+async def provisioning_file(token: Annotated[str, Path(max_length=200)], filename: Annotated[str, Path(max_length=200)],
+                            request: Request, session: SessionDep,
                             settings: SettingsDep) -> Response:
     """Serve the device's file from the **last applied revision** (never unapplied edits).
     No credentials besides the secret token in the URL; an unknown token or file is a 404; rate-limited per client."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from app.core.context import Context
-from app.core.errors import Conflict, FieldErrors, NotFound
+from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from app.core.pagination import ListParams, apply_sort, paginate
 from app.core.security import hash_api_key, new_api_key
 from app.models import ApiKey, Role
@@ -20,8 +20,8 @@ from app.services.scoping import require_scope_all
 RESOURCE = "api_key"
 
 
-async def create(ctx: Context, payload: ApiKeyCreate) -> tuple[ApiKey, str, str]:
-    """A new key; returns the row, its role name and the key itself (shown once)."""
+async def create(ctx: Context, payload: ApiKeyCreate) -> tuple[ApiKey, Role, str]:
+    """A new key; returns the row, its role and the key itself (shown once)."""
     require_scope_all(ctx.principal, "Creating API keys")
     errors = FieldErrors()
     role = await roles.by_name(ctx.session, ctx.principal.organization_id, payload.role)
@@ -35,33 +35,42 @@ async def create(ctx: Context, payload: ApiKeyCreate) -> tuple[ApiKey, str, str]
     ctx.session.add(api_key)
     await ctx.session.flush()
     await audit.record(ctx, "api_key.create", RESOURCE, api_key.id, after=audit.snapshot(api_key))
-    return api_key, role.name, key
+    return api_key, role, key
 
 
 def _query(ctx: Context):
-    return (select(ApiKey, Role.name).outerjoin(Role, Role.id == ApiKey.role_id)
+    return (select(ApiKey, Role).outerjoin(Role, Role.id == ApiKey.role_id)
             .where(ApiKey.organization_id == ctx.principal.organization_id))
 
 
-async def list_keys(ctx: Context, params: ListParams, *, include_revoked: bool) -> tuple[list[tuple[ApiKey, str | None]], int]:
+async def list_keys(ctx: Context, params: ListParams, *, include_revoked: bool) -> tuple[list[tuple[ApiKey, Role | None]], int]:
+    """The organization's keys (a list of every key is for scope 'all')."""
+    require_scope_all(ctx.principal, "Listing API keys")
     query = _query(ctx)
     if not include_revoked:
         query = query.where(ApiKey.revoked_at.is_(None))
     query = apply_sort(query, params, {"name": ApiKey.name, "created_at": ApiKey.created_at,
                                        "last_used_at": ApiKey.last_used_at}, "-created_at", ApiKey.id)
     rows, total = await paginate(ctx.session, query, params, scalars=False)
-    return [tuple(row) for row in rows], total
+    return [(key, role) for key, role in rows], total
 
 
-async def get(ctx: Context, key_id: uuid.UUID) -> tuple[ApiKey, str | None]:
+async def get(ctx: Context, key_id: uuid.UUID) -> tuple[ApiKey, Role | None]:
+    require_scope_all(ctx.principal, "Reading API keys")
     row = (await ctx.session.execute(ctx.locked(_query(ctx).where(ApiKey.id == key_id), ApiKey))).first()
     if row is None:
         raise NotFound("API key not found")
-    return tuple(row)
+    key, role = row
+    return key, role
 
 
-async def revoke(ctx: Context, api_key: ApiKey) -> None:
+async def revoke(ctx: Context, api_key: ApiKey, role: Role | None) -> None:
+    """Revoke a key; only a principal at least as strong as the key may (no revoking the owner's CRM key)."""
     require_scope_all(ctx.principal, "Revoking API keys")
+    if not ctx.principal.platform_admin and role is not None:
+        beyond = sorted(set(role.permissions) - ctx.principal.permissions)
+        if beyond:
+            raise Forbidden(f"You cannot revoke an API key with permissions you do not hold ({', '.join(beyond)})")
     if api_key.revoked_at is not None:
         raise Conflict("The API key is already revoked")
     api_key.revoked_at = datetime.now(UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from sqlalchemy import func, select
@@ -34,7 +35,7 @@ async def create_admin(session: AsyncSession, organization: Organization, userna
         raise Conflict(f"Username '{username}' is taken")
     owner = await roles.by_name(session, organization.id, "owner")
     user = User(organization_id=organization.id, first_name=username, last_name="", username=username,
-                password_hash=hash_password(password), role_id=owner.id, scope="all", is_platform_admin=platform_admin)
+                password_hash=await asyncio.to_thread(hash_password, password), role_id=owner.id, scope="all", is_platform_admin=platform_admin)
     session.add(user)
     await session.flush()
     session.add(AuditEntry(organization_id=organization.id, actor_type="system", actor_name="system",

@@ -1,7 +1,27 @@
 """Save, then apply: render every enabled target from one snapshot, publish atomically, keep revisions.
 
-The number of SQL statements an apply runs does not depend on the size of the
-organization: the snapshot is two queries, whatever the number of accounts or devices.
+An apply (and a restore) runs in phases, so that it never holds the database's
+write lock while it works and a crash at any point leaves disk and database in
+agreement:
+
+1. Take the organization's files lock (and, on PostgreSQL, its row), then put the
+   disk back in line with the revision rows (a crashed apply may have left files).
+2. Read: the pending-change count, the last revision and the snapshot, in one
+   read transaction (on SQLite it does not block writers).
+3. Render and compare in a worker thread; publish a new revision directory and
+   switch ``current`` (only when the output differs).
+4. Write, briefly: the revision row (reloads not yet run), the pending count minus
+   what the snapshot covered, the audit entry. Commit; prune old revisions' files.
+5. After the commit and the lock: run the reload commands and record their result
+   on the revision, with a second audit entry.
+
+A kill before 4 commits leaves a revision directory the database does not know:
+the next apply, or the next start of the service, removes it and points
+``current`` back at the newest known revision. A kill after 4 leaves a revision
+whose reloads never ran: the next start runs them.
+
+The number of SQL statements does not depend on the size of the organization:
+the snapshot is two queries, whatever the number of accounts or devices.
 """
 
 from __future__ import annotations
@@ -13,24 +33,27 @@ import hashlib
 import os
 import shutil
 import signal
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config_gen import writer
 from app.config_gen.render import TARGETS, is_secret_path, render_targets
 from app.config_gen.snapshot import AccountInfo, DeviceInfo, OrganizationInfo, RenderOptions, Snapshot, UserInfo
 from app.core.context import Context
-from app.core.db import after_commit
+from app.core.db import after_commit, begin_write, commit, is_sqlite
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.core.security import SecretBox
 from app.core.settings import Settings
 from app.models import ConfigRevision, ConfigState, Device, Organization, SipAccount, User
 from app.models.config import (ApplyRequest, ApplyResult, ConfigStatus, FileChange, ReloadResult, RestoreResult,
                                RevisionDiff)
+from app.models.enums import FileStatus
 from app.services import audit
-from app.services.config_state import upsert
+from app.services.config_lock import organization_files_lock
 
 RESOURCE = "config"
 _DIFF_LIMIT = 200_000  # characters of diff per file in a response
@@ -47,15 +70,23 @@ def render_options(settings: Settings) -> RenderOptions:
     return RenderOptions(asterisk_transports=tuple(transports), registrar_port=settings.registrar_port)
 
 
-async def load_snapshot(session: AsyncSession, organization: Organization, box: SecretBox,
-                        options: RenderOptions) -> Snapshot:
+@dataclass(frozen=True, slots=True)
+class SnapshotRows:
+    """What the database holds for a snapshot, still encrypted: decrypting is CPU work for a thread."""
+
+    organization: OrganizationInfo
+    accounts: list[tuple]
+    devices: list[tuple]
+
+
+async def load_snapshot_rows(session: AsyncSession, organization: Organization) -> SnapshotRows:
     """Everything the renderers need, in two queries (accounts with their users; devices).
 
     Plain column rows, not ORM objects: building 2,700 tracked instances costs
     more than the rest of an apply.
     """
     account, user, device = SipAccount.__table__.c, User.__table__.c, Device.__table__.c
-    rows = (await session.execute(
+    accounts = (await session.execute(
         select(account.id, account.extension, account.auth_id, account.password_encrypted, account.active,
                account.phone_type, account.recording, account.permission_level, account.max_contacts,
                user.id, user.first_name, user.last_name, user.email, user.caller_id, user.language,
@@ -63,9 +94,20 @@ async def load_snapshot(session: AsyncSession, organization: Organization, box: 
         .select_from(SipAccount.__table__.outerjoin(User.__table__, user.id == account.user_id))
         .where(account.organization_id == organization.id).order_by(account.extension)
     )).all()
+    devices = (await session.execute(
+        select(device.id, device.mac, device.vendor, device.model, device.label, device.sip_account_id)
+        .where(device.organization_id == organization.id).order_by(device.id))).all()
+    info = OrganizationInfo(id=str(organization.id), slug=organization.slug, name=organization.name,
+                            sip_domain=organization.sip_domain, sip_proxy=organization.sip_proxy,
+                            timezone=organization.timezone, ring_timeout=organization.ring_timeout)
+    return SnapshotRows(info, list(accounts), list(devices))
+
+
+def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -> Snapshot:
+    """Decrypt and assemble the snapshot (blocking: run it in a thread)."""
     accounts: dict = {}
     for (account_id, extension, auth_id, password, active, phone_type, recording, level, max_contacts,
-         user_id, first_name, last_name, email, caller_id, language, voicemail, pin) in rows:
+         user_id, first_name, last_name, email, caller_id, language, voicemail, pin) in rows.accounts:
         user_info = None
         if user_id is not None:
             plain_pin = box.decrypt(pin) if voicemail and pin else None
@@ -76,19 +118,21 @@ async def load_snapshot(session: AsyncSession, organization: Organization, box: 
             id=str(account_id), extension=extension, auth_id=auth_id, password=box.decrypt(password), active=active,
             phone_type=phone_type, recording=recording, permission_level=level, max_contacts=max_contacts,
             user=user_info)
-    devices = (await session.execute(
-        select(device.id, device.mac, device.vendor, device.model, device.label, device.sip_account_id)
-        .where(device.organization_id == organization.id).order_by(device.id))).all()
     return Snapshot(
-        organization=OrganizationInfo(id=str(organization.id), slug=organization.slug, name=organization.name,
-                                      sip_domain=organization.sip_domain, sip_proxy=organization.sip_proxy,
-                                      timezone=organization.timezone, ring_timeout=organization.ring_timeout),
+        organization=rows.organization,
         accounts=tuple(accounts.values()),
         devices=tuple(DeviceInfo(id=str(d_id), mac=mac, vendor=vendor, model=model, label=label,
                                  account=accounts.get(account_id))
-                      for d_id, mac, vendor, model, label, account_id in devices),
+                      for d_id, mac, vendor, model, label, account_id in rows.devices),
         options=options,
     )
+
+
+async def load_snapshot(session: AsyncSession, organization: Organization, box: SecretBox,
+                        options: RenderOptions) -> Snapshot:
+    """The organization's snapshot: two queries, then decryption off the event loop."""
+    rows = await load_snapshot_rows(session, organization)
+    return await asyncio.to_thread(build_snapshot, rows, box, options)
 
 
 def _sha256(data: bytes) -> str:
@@ -114,23 +158,22 @@ def visible_hashes(ctx: Context, hashes: dict[str, str]) -> dict[str, str | None
     return {path: digest if may or not is_secret_path(path) else None for path, digest in hashes.items()}
 
 
-def _compare(ctx: Context, old_hashes: dict[str, str], new_files: dict[str, bytes],
-             read_old, with_diff: bool) -> list[FileChange]:
+def compare(old_hashes: dict[str, str], new_files: dict[str, bytes], read_old: Callable[[str], bytes | None],
+            *, with_diff: bool, may_see_secrets: bool) -> list[FileChange]:
     """Per-file status against the live set; hashes and diffs of secret files only for those who may read them."""
-    may_see_secrets = may_read_secret_files(ctx)
     changes = []
     for path in sorted(set(old_hashes) | set(new_files)):
         new = new_files.get(path)
         new_hash = _sha256(new) if new is not None else None
         old_hash = old_hashes.get(path)
-        status = ("added" if old_hash is None else "removed" if new is None
-                  else "unchanged" if old_hash == new_hash else "changed")
+        status = (FileStatus.added if old_hash is None else FileStatus.removed if new is None
+                  else FileStatus.unchanged if old_hash == new_hash else FileStatus.changed)
         secret = is_secret_path(path)
         diff = None
-        if with_diff and status != "unchanged" and (may_see_secrets or not secret):
+        if with_diff and status != FileStatus.unchanged and (may_see_secrets or not secret):
             diff = _diff(path, read_old(path) if old_hash is not None else None, new)
-        changes.append(FileChange(path=path, status=status, sha256=new_hash if may_see_secrets or not secret else None,
-                                  diff=diff))
+        changes.append(FileChange(path=path, status=status,
+                                  sha256=new_hash if may_see_secrets or not secret else None, diff=diff))
     return changes
 
 
@@ -146,17 +189,9 @@ async def _last_revision(session: AsyncSession, organization_id) -> ConfigRevisi
         .order_by(ConfigRevision.number.desc()).limit(1))).scalar_one_or_none()
 
 
-async def _lock(session: AsyncSession, organization_id) -> ConfigState:
-    """One apply at a time per organization, across processes.
-
-    PostgreSQL: the organization's config_states row is locked FOR UPDATE until commit
-    (writers touch that row last, so they wait a moment rather than interleave).
-    SQLite: every transaction starts with BEGIN IMMEDIATE, which already serializes them.
-    """
-    await session.execute(upsert(session)(ConfigState).values(organization_id=organization_id)
-                          .on_conflict_do_nothing(index_elements=[ConfigState.organization_id]))
-    return (await session.execute(select(ConfigState).where(ConfigState.organization_id == organization_id)
-                                  .with_for_update())).scalar_one()
+async def known_revisions(session: AsyncSession, organization_id) -> set[int]:
+    return set((await session.execute(
+        select(ConfigRevision.number).where(ConfigRevision.organization_id == organization_id))).scalars())
 
 
 def _enabled_targets(settings: Settings, requested: list[str] | None) -> list[str]:
@@ -169,19 +204,52 @@ def _enabled_targets(settings: Settings, requested: list[str] | None) -> list[st
     return [t for t in enabled if t in requested]
 
 
-async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
-    """Render the enabled targets; make a revision and publish it when the output differs from the live one."""
-    session, settings, organization = ctx.session, ctx.settings, ctx.organization
-    targets = _enabled_targets(settings, request.targets)
-    state = None if request.dry_run else await _lock(session, organization.id)
-    last = await _last_revision(session, organization.id)
-    org_dir = organization_dir(settings, organization)
+@dataclass(slots=True)
+class _Held:
+    """What the read phase saw under the lock."""
+
+    pending_seen: int
+    last: ConfigRevision | None
+    known: set[int]
+
+
+async def _begin(ctx: Context) -> _Held:
+    """Under the files lock: lock the organization's row (PostgreSQL), reconcile the disk, read the state."""
+    session, organization = ctx.session, ctx.organization
+    if is_sqlite(session):
+        # A fresh read transaction: the one that loaded the principal may predate an apply we waited for.
+        await commit(session)
+    query = (select(Organization).where(Organization.id == organization.id)
+             .execution_options(populate_existing=True))  # the settings as they are now, not at request start
+    if not is_sqlite(session):
+        # Serializes applies across hosts; NO KEY UPDATE leaves inserts that reference the organization free.
+        query = query.with_for_update(key_share=True)
+    if (await session.execute(query)).scalar_one_or_none() is None:
+        raise NotFound("Organization not found (it was deleted)")
+    known = await known_revisions(session, organization.id)
+    await asyncio.to_thread(writer.reconcile, organization_dir(ctx.settings, organization), known)
+    state = await session.get(ConfigState, organization.id)
+    return _Held(pending_seen=state.pending_changes if state else 0, last=await _last_revision(session, organization.id),
+                 known=known)
+
+
+async def _end_read_phase(session: AsyncSession) -> None:
+    """SQLite: end the read transaction before the slow work (PostgreSQL keeps its row lock instead)."""
+    if is_sqlite(session):
+        await commit(session)
+
+
+async def _begin_write_phase(session: AsyncSession) -> None:
+    if is_sqlite(session):
+        await begin_write(session)
+
+
+def _render(snapshot: Snapshot, targets: list[str], old_hashes: dict[str, str], org_dir: Path, with_diff: bool,
+            may_see_secrets: bool) -> tuple[dict[str, bytes], list[FileChange]]:
+    """Render and compare against the live set (blocking: runs in a thread)."""
     def read_old(path: str) -> bytes | None:
         return writer.read_live_file(org_dir, path)
 
-    old_hashes = dict(last.files) if last else {}
-
-    snapshot = await load_snapshot(session, organization, ctx.secret_box, render_options(settings))
     try:
         rendered = {path: text.encode() for path, text in render_targets(snapshot, targets).items()}
     except ValueError as exc:
@@ -196,54 +264,99 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
             kept = read_old(path)
             if kept is not None:
                 new_files[path] = kept
-    with_diff = request.dry_run if request.include_diff is None else request.include_diff
-    changes = _compare(ctx, old_hashes, new_files, read_old, with_diff=with_diff)
-    changed = any(c.status != "unchanged" for c in changes)
-    await _audit_secret_diffs(ctx, changes, "dry-run" if request.dry_run else "apply")
-    if request.dry_run:
-        return ApplyResult(dry_run=True, created=False, revision=last.number if last else None, files=changes)
+    return new_files, compare(old_hashes, new_files, read_old, with_diff=with_diff, may_see_secrets=may_see_secrets)
 
-    reloads: list[ReloadResult] = []
-    number = last.number if last else None
-    if changed:
-        number = max(last.number if last else 0, writer.latest_revision_number(org_dir)) + 1
-        await asyncio.to_thread(writer.publish, org_dir, number, new_files, is_secret_path)
-        reloads = await run_reloads(settings, organization, org_dir, targets)
-        session.add(ConfigRevision(
-            organization_id=organization.id, number=number, actor_id=ctx.principal.id, actor_name=ctx.principal.name,
-            targets=targets, files={path: _sha256(data) for path, data in sorted(new_files.items())},
-            reloads=[r.model_dump() for r in reloads]))
-        await _prune(session, settings, organization, org_dir, number)
-    if set(targets) == set(_enabled_targets(settings, None)):
-        # Only a full apply makes the live set match the database.
-        state.pending_changes = 0
-        state.live_differs = False
-    await audit.record(ctx, "config.apply", RESOURCE, number, after={
-        "revision": number, "created": changed, "targets": targets,
-        "files": {c.path: c.status for c in changes if c.status != "unchanged"},
-        "reloads": [{"target": r.target, "exit_code": r.exit_code, "ok": r.ok, "output": r.output} for r in reloads]})
+
+async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
+    """Render the enabled targets; make a revision and publish it when the output differs from the live one."""
+    session, settings, organization = ctx.session, ctx.settings, ctx.organization
+    targets = _enabled_targets(settings, request.targets)
+    org_dir = organization_dir(settings, organization)
+    with_diff = request.dry_run if request.include_diff is None else request.include_diff
+    async with organization_files_lock(settings, organization.slug):
+        held = await _begin(ctx)
+        snapshot_rows = await load_snapshot_rows(session, organization)
+        await _end_read_phase(session)
+        snapshot = await asyncio.to_thread(build_snapshot, snapshot_rows, ctx.secret_box, render_options(settings))
+        old_hashes = dict(held.last.files) if held.last else {}
+        new_files, changes = await asyncio.to_thread(_render, snapshot, targets, old_hashes, org_dir, with_diff,
+                                                     may_read_secret_files(ctx))
+        changed = any(c.status != FileStatus.unchanged for c in changes)
+        if request.dry_run:
+            if any(c.diff is not None and is_secret_path(c.path) for c in changes):
+                await _begin_write_phase(session)
+                await _audit_secret_diffs(ctx, changes, "dry-run")
+            return ApplyResult(dry_run=True, created=False, revision=held.last.number if held.last else None,
+                               files=changes)
+        number = held.last.number if held.last else None
+        if changed:
+            number = max(number or 0, writer.latest_revision_number(org_dir)) + 1
+            await asyncio.to_thread(writer.publish, org_dir, number, new_files, is_secret_path)
+        await _begin_write_phase(session)
+        revision = None
+        if changed:
+            revision = ConfigRevision(
+                organization_id=organization.id, number=number, actor_id=ctx.principal.id,
+                actor_name=ctx.principal.name, targets=targets, reloads=None,
+                files={path: _sha256(data) for path, data in sorted(new_files.items())})
+            session.add(revision)
+            kept = await _prune_rows(session, settings, organization, held.known | {number})
+        if set(targets) == set(_enabled_targets(settings, None)):
+            # Only a full apply makes the live set match the database; changes saved while it
+            # rendered stay pending.
+            await _settle_pending(session, organization.id, held.pending_seen, live_differs=False)
+        await _audit_secret_diffs(ctx, changes, "apply")
+        await audit.record(ctx, "config.apply", RESOURCE, number, after={
+            "revision": number, "created": changed, "targets": targets,
+            "files": {c.path: c.status for c in changes if c.status != FileStatus.unchanged}})
+        await commit(session)
+        if changed:  # the pruned revisions' directories
+            await asyncio.to_thread(writer.reconcile, org_dir, kept)
+    reloads = await run_reloads(settings, organization, org_dir, targets) if changed else []
+    if revision is not None:
+        await record_reloads(ctx, revision, reloads)
     return ApplyResult(dry_run=False, created=changed, revision=number, files=changes, reloads=reloads)
 
 
-async def _prune(session: AsyncSession, settings: Settings, organization: Organization, org_dir: Path, newest: int) -> None:
-    oldest_kept = newest - settings.config_keep_revisions + 1
+async def _settle_pending(session: AsyncSession, organization_id, seen: int, *, live_differs: bool) -> None:
+    """Subtract the changes the published snapshot covered (later ones stay pending)."""
+    await session.execute(update(ConfigState).where(ConfigState.organization_id == organization_id).values(
+        pending_changes=func.max(ConfigState.pending_changes - seen, 0) if is_sqlite(session)
+        else func.greatest(ConfigState.pending_changes - seen, 0),
+        live_differs=live_differs))
+
+
+async def _prune_rows(session: AsyncSession, settings: Settings, organization: Organization,
+                      known: set[int]) -> set[int]:
+    """Forget revisions beyond the number kept; returns the numbers kept (their directories stay, the others
+    go once this commits)."""
+    kept = set(sorted(known)[-settings.config_keep_revisions:])
     await session.execute(delete(ConfigRevision).where(ConfigRevision.organization_id == organization.id,
-                                                       ConfigRevision.number < oldest_kept))
+                                                       ConfigRevision.number < min(kept)))
+    return kept
 
-    async def prune_files() -> None:
-        # After the commit: the revision rows that point at these directories are gone by then.
-        await asyncio.to_thread(writer.prune, org_dir, settings.config_keep_revisions, {newest})
 
-    after_commit(session, f"prune:{organization.id}", prune_files)
+async def record_reloads(ctx: Context, revision: ConfigRevision, reloads: list[ReloadResult]) -> None:
+    """Store what the reload commands did on the revision, with a second audit entry (a new transaction)."""
+    session = ctx.session
+    await begin_write(session)
+    results = [r.model_dump(mode="json") for r in reloads]
+    await session.execute(update(ConfigRevision).where(ConfigRevision.id == revision.id).values(reloads=results))
+    revision.reloads = results
+    await audit.record(ctx, "config.reload", RESOURCE, revision.number, after={
+        "revision": revision.number,
+        "reloads": [{"target": r.target, "exit_code": r.exit_code, "ok": r.ok, "output": r.output} for r in reloads]})
 
 
 async def remove_organization_files(session: AsyncSession, settings: Settings, organization: Organization) -> None:
     """Once the organization's deletion commits, take its configuration off disk (phones and
     registrar must stop using its credentials; a future organization may reuse the slug)."""
     org_dir = organization_dir(settings, organization)
+    slug = organization.slug
 
     async def remove() -> None:
-        await asyncio.to_thread(shutil.rmtree, org_dir, True)
+        async with organization_files_lock(settings, slug):
+            await asyncio.to_thread(shutil.rmtree, org_dir, True)
 
     after_commit(session, f"remove:{organization.id}", remove)
 
@@ -338,8 +451,13 @@ async def revision_file(ctx: Context, number: int, path: str) -> bytes:
 
 async def diff_revisions(ctx: Context, base_number: int, other_number: int) -> RevisionDiff:
     base, other = await get_revision(ctx, base_number), await get_revision(ctx, other_number)
-    other_files = {path: _revision_file(ctx, other, path) for path in other.files}
-    changes = _compare(ctx, dict(base.files), other_files, lambda p: _revision_file(ctx, base, p), with_diff=True)
+
+    def work() -> list[FileChange]:
+        other_files = {path: _revision_file(ctx, other, path) for path in other.files}
+        return compare(dict(base.files), other_files, lambda p: _revision_file(ctx, base, p), with_diff=True,
+                       may_see_secrets=may_read_secret_files(ctx))
+
+    changes = await asyncio.to_thread(work)
     await _audit_secret_diffs(ctx, changes, f"{base_number}..{other_number}")
     return RevisionDiff(base=base_number, other=other_number, files=changes)
 
@@ -347,22 +465,27 @@ async def diff_revisions(ctx: Context, base_number: int, other_number: int) -> R
 async def restore(ctx: Context, number: int) -> RestoreResult:
     """Make an older revision's files live again, byte for byte, as a new revision."""
     session, settings, organization = ctx.session, ctx.settings, ctx.organization
-    state = await _lock(session, organization.id)
-    source = await get_revision(ctx, number)
-    files = {path: _revision_file(ctx, source, path) for path in source.files}
-    last = await _last_revision(session, organization.id)
     org_dir = organization_dir(settings, organization)
-    new_number = max(last.number if last else 0, writer.latest_revision_number(org_dir)) + 1
-    await asyncio.to_thread(writer.publish, org_dir, new_number, files, is_secret_path)
-    targets = sorted({path.split("/", 1)[0] for path in files})
-    reloads = await run_reloads(settings, organization, org_dir, [t for t in TARGETS if t in targets])
-    session.add(ConfigRevision(organization_id=organization.id, number=new_number, actor_id=ctx.principal.id,
-                               actor_name=ctx.principal.name, targets=targets, files=dict(source.files),
-                               restored_from=number, reloads=[r.model_dump() for r in reloads]))
-    state.live_differs = True
-    await _prune(session, settings, organization, org_dir, new_number)
-    await audit.record(ctx, "config.restore", RESOURCE, new_number, after={
-        "revision": new_number, "restored_from": number,
-        "reloads": [{"target": r.target, "exit_code": r.exit_code, "ok": r.ok, "output": r.output} for r in reloads]})
+    async with organization_files_lock(settings, organization.slug):
+        held = await _begin(ctx)
+        source = await get_revision(ctx, number)
+        await _end_read_phase(session)
+        files = await asyncio.to_thread(lambda: {path: _revision_file(ctx, source, path) for path in source.files})
+        new_number = max(held.last.number if held.last else 0, writer.latest_revision_number(org_dir)) + 1
+        await asyncio.to_thread(writer.publish, org_dir, new_number, files, is_secret_path)
+        targets = [t for t in TARGETS if t in {path.split("/", 1)[0] for path in files}]
+        await _begin_write_phase(session)
+        revision = ConfigRevision(organization_id=organization.id, number=new_number, actor_id=ctx.principal.id,
+                                  actor_name=ctx.principal.name, targets=targets, files=dict(source.files),
+                                  restored_from=number, reloads=None)
+        session.add(revision)
+        await session.execute(update(ConfigState).where(ConfigState.organization_id == organization.id)
+                              .values(live_differs=True))
+        kept = await _prune_rows(session, settings, organization, held.known | {new_number})
+        await audit.record(ctx, "config.restore", RESOURCE, new_number,
+                           after={"revision": new_number, "restored_from": number})
+        await commit(session)
+        await asyncio.to_thread(writer.reconcile, org_dir, kept)
+    reloads = await run_reloads(settings, organization, org_dir, targets)
+    await record_reloads(ctx, revision, reloads)
     return RestoreResult(revision=new_number, restored_from=number, database_differs=True, reloads=reloads)
-

@@ -19,6 +19,7 @@ from app.services import audit
 from app.services.changes import delete_row, touch, update_row
 from app.services.config import organization_dir
 from app.services.scoping import require_scope_all, restrict_to_own
+from app.services.sip_accounts import check_holder_authority
 
 RESOURCE = "device"
 
@@ -32,15 +33,22 @@ def new_token() -> str:
 
 
 async def _check_account(ctx: Context, account_id: uuid.UUID | None, errors: FieldErrors) -> None:
+    """A device may carry an account only for a principal who could reveal that account's password.
+
+    Its provisioning file holds the password in clear, so linking is a reveal:
+    the same permission and the same holder authority (an admin cannot route the
+    owner's password into a file it can fetch).
+    """
     if account_id is None:
         return
-    # The device's file will carry the account's password: linking is as good as revealing it.
     if not ctx.principal.can("sip_secrets.read"):
         raise Forbidden("Linking a device to a SIP account needs the permission sip_secrets.read")
-    found = (await ctx.session.execute(select(SipAccount.id).where(
-        SipAccount.id == account_id, SipAccount.organization_id == ctx.principal.organization_id))).first()
-    if found is None:
+    account = (await ctx.session.execute(select(SipAccount).where(
+        SipAccount.id == account_id, SipAccount.organization_id == ctx.principal.organization_id))).scalar_one_or_none()
+    if account is None:
         errors.add(["body", "sip_account_id"], "No such SIP account in this organization", "not_found")
+        return
+    await check_holder_authority(ctx, account, "put on a device the SIP account of")
 
 
 async def _check_mac_free(ctx: Context, mac: str | None, exclude: uuid.UUID | None = None) -> None:
@@ -100,7 +108,11 @@ async def list_devices(ctx: Context, params: ListParams, *, vendor: str | None,
     return await paginate(ctx.session, query, params)
 
 
-async def update(ctx: Context, device: Device, payload: DeviceUpdate) -> Device:
+async def update(ctx: Context, device: Device, payload: DeviceUpdate) -> tuple[Device, str | None]:
+    """Change a device; returns it and, when it now carries another account, its new provisioning token.
+
+    A URL handed out before must not serve a file that now holds another password.
+    """
     require_scope_all(ctx.principal, "Changing devices")
     changes = payload.model_dump(exclude_unset=True)
     errors = FieldErrors()
@@ -110,13 +122,18 @@ async def update(ctx: Context, device: Device, payload: DeviceUpdate) -> Device:
     mac = changes["mac"] if "mac" in changes else device.mac
     if vendor in HARDWARE_VENDORS and mac is None:
         errors.add(["body", "mac"], f"a {vendor} phone needs its MAC address", "missing")
-    if "sip_account_id" in changes:
+    relinked = changes.get("sip_account_id") not in (None, device.sip_account_id)
+    if relinked:
         await _check_account(ctx, changes["sip_account_id"], errors)
     errors.raise_if_any()
     if "mac" in changes:
         await _check_mac_free(ctx, changes["mac"], exclude=device.id)
+    token = None
+    if relinked:
+        token = new_token()
+        changes["provisioning_token_hash"] = hash_token(token)
     await update_row(ctx, device, changes, action="device.update", resource=RESOURCE, config_change=True)
-    return device
+    return device, token
 
 
 async def delete(ctx: Context, device: Device) -> None:
@@ -125,10 +142,17 @@ async def delete(ctx: Context, device: Device) -> None:
 
 
 async def rotate_token(ctx: Context, device: Device) -> str:
-    """A new provisioning URL; the old one stops working at once."""
+    """A new provisioning URL; the old one stops working at once.
+
+    The URL fetches a file with the device's SIP password: the same authority as revealing it.
+    """
     require_scope_all(ctx.principal, "Rotating provisioning URLs")
-    if device.sip_account_id is not None and not ctx.principal.can("sip_secrets.read"):
-        raise Forbidden("The device's file holds a SIP password: a new URL needs the permission sip_secrets.read")
+    if device.sip_account_id is not None:
+        if not ctx.principal.can("sip_secrets.read"):
+            raise Forbidden("The device's file holds a SIP password: a new URL needs the permission sip_secrets.read")
+        account = await ctx.session.get(SipAccount, device.sip_account_id)
+        if account is not None:
+            await check_holder_authority(ctx, account, "fetch the provisioning file (and SIP password) of")
     token = new_token()
     device.provisioning_token_hash = hash_token(token)
     touch(device)

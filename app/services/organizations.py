@@ -19,11 +19,22 @@ from app.services.roles import builtin_roles_for
 RESOURCE = "organization"
 
 
+async def _check_sip_domain_free(session: AsyncSession, sip_domain: str, exclude: uuid.UUID | None = None) -> None:
+    """A SIP domain is a digest realm and an address phones register to: one organization each."""
+    query = select(Organization.slug).where(Organization.sip_domain == sip_domain)
+    if exclude is not None:
+        query = query.where(Organization.id != exclude)
+    if (await session.execute(query.limit(1))).first() is not None:
+        raise Conflict.field(["body", "sip_domain"], f"SIP domain '{sip_domain}' is used by another organization",
+                             "sip-domain-taken")
+
+
 async def create_with_roles(session: AsyncSession, payload: OrganizationCreate) -> Organization:
     """Insert an organization and its built-in roles (no audit: callers record it)."""
     if (await session.execute(select(Organization.id).where(Organization.slug == payload.slug))).first():
         msg = f"Organization slug '{payload.slug}' is taken"
         raise Conflict.field(["body", "slug"], msg, "slug-taken")
+    await _check_sip_domain_free(session, payload.sip_domain)
     organization = Organization(**payload.model_dump())
     session.add(organization)
     await session.flush()
@@ -74,6 +85,8 @@ async def update(ctx: Context, organization: Organization, payload: Organization
             (SipAccount.extension < low) | (SipAccount.extension > high)))).scalar_one()
     if outside:
         raise Conflict(f"{outside} SIP account(s) have extensions outside {low}–{high}; renumber them first")
+    if changes.get("sip_domain") not in (None, organization.sip_domain):
+        await _check_sip_domain_free(ctx.session, changes["sip_domain"], exclude=organization.id)
     await update_row(ctx, organization, changes, action="organization.update", resource=RESOURCE, config_change=True,
                      organization_id=organization.id)
     return organization

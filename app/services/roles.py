@@ -79,6 +79,15 @@ def _refuse_escalation(ctx: Context, permissions: list[str]) -> None:
             raise Forbidden(f"A role cannot carry permissions you do not hold ({', '.join(extra)})")
 
 
+def _refuse_stronger_role(ctx: Context, role: Role, what: str) -> None:
+    """Only a principal holding every permission of a role may change or delete it."""
+    if not ctx.principal.platform_admin:
+        beyond = sorted(set(role.permissions) - ctx.principal.permissions)
+        if beyond:
+            raise Forbidden(f"You cannot {what} role '{role.name}': it has permissions you do not hold "
+                            f"({', '.join(beyond)})")
+
+
 async def create(ctx: Context, payload: RoleCreate) -> Role:
     require_scope_all(ctx.principal, "Managing roles")
     errors = FieldErrors()
@@ -99,6 +108,7 @@ async def update(ctx: Context, role: Role, payload: RoleUpdate) -> Role:
     require_scope_all(ctx.principal, "Managing roles")
     if role.builtin:
         raise Forbidden(f"Built-in role '{role.name}' cannot be changed")
+    _refuse_stronger_role(ctx, role, "change")
     changes = payload.model_dump(exclude_unset=True)
     errors = FieldErrors()
     if changes.get("permissions") is not None:
@@ -116,6 +126,7 @@ async def delete(ctx: Context, role: Role) -> None:
     require_scope_all(ctx.principal, "Managing roles")
     if role.builtin:
         raise Forbidden(f"Built-in role '{role.name}' cannot be deleted")
+    _refuse_stronger_role(ctx, role, "delete")
     in_use = (await ctx.session.execute(select(func.count()).select_from(User).where(User.role_id == role.id))).scalar_one()
     in_use += (await ctx.session.execute(
         select(func.count()).select_from(ApiKey).where(ApiKey.role_id == role.id, ApiKey.revoked_at.is_(None)))).scalar_one()

@@ -107,8 +107,12 @@ async def create(ctx: Context, payload: SipAccountCreate) -> tuple[SipAccount, s
         user = await _user_in_org(ctx, payload.user_id)
         if user is None:
             errors.add(["body", "user_id"], "No such user in this organization", "not_found")
-        elif await _account_of_user(session, user.id) is not None:
-            raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
+        else:
+            # The response carries the new account's password: as good as revealing the holder's secret.
+            if user.id != ctx.principal.user_id:
+                await roles.check_authority_over(session, ctx.principal, user, "create a SIP account for")
+            if await _account_of_user(session, user.id) is not None:
+                raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     errors.raise_if_any()
 
     await lock_numbering(session, org)

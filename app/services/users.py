@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.context import Context
 from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationProblem
 from app.core.pagination import ListParams, apply_sort, contains, paginate
-from app.core.security import generate_pin, hash_password
+from app.core.security import generate_pin
 from app.models import Role, SipAccount, User
 from app.models.sip_accounts import SipAccountCreate
 from app.models.users import UserAccessIn, UserAccessPatch, UserCreate, UserUpdate
@@ -22,6 +22,8 @@ from app.services.scoping import require_scope_all, restrict_to_own
 RESOURCE = "user"
 # Columns a principal with scope 'own' may change on itself; access changes are handled separately.
 _SELF_SERVICE_FIELDS = {"first_name", "last_name", "mobile", "language", "status", "directory_visible", "multiple_calls"}
+# Changing any of these makes the user's older tokens stop working.
+_CREDENTIAL_FIELDS = {"username", "password_hash", "role_id", "scope", "active"}
 
 
 @dataclass(slots=True)
@@ -119,7 +121,7 @@ async def create(ctx: Context, payload: UserCreate) -> UserView:
         organization_id=org.id, **payload.model_dump(exclude={"access", "extension", "email"}), email=email,
         voicemail_pin_encrypted=ctx.secret_box.encrypt(generate_pin()),
     )
-    _apply_access(user, payload.access, role)
+    await _apply_access(ctx, user, payload.access, role)
     session.add(user)
     await session.flush()
     await audit.record(ctx, "user.create", RESOURCE, user.id, after=audit.snapshot(user), config_change=True)
@@ -161,12 +163,12 @@ async def _take_over(ctx: Context, account: SipAccount, user: User) -> tuple[Sip
     return account, await sip_accounts.assign(ctx, account, user.id)
 
 
-def _apply_access(user: User, access: UserAccessIn | None, role: Role | None) -> None:
+async def _apply_access(ctx: Context, user: User, access: UserAccessIn | None, role: Role | None) -> None:
     if access is None:
         user.username = user.password_hash = user.role_id = user.scope = None
         return
     user.username = access.username
-    user.password_hash = hash_password(access.password)
+    user.password_hash = await ctx.hasher.hash(access.password)
     user.role_id = role.id
     user.scope = access.scope
 
@@ -182,9 +184,11 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
         forbidden = set(changes) - _SELF_SERVICE_FIELDS - {"access"}
         if forbidden:
             raise Forbidden(f"With scope '{principal.scope}' you cannot change: {', '.join(sorted(forbidden))}")
+    if is_self and changes.get("active") is False:
+        raise Forbidden("You cannot deactivate yourself; ask another administrator")
     errors = FieldErrors()
     for required in ("first_name", "last_name", "language", "status", "directory_visible", "multiple_calls",
-                     "login_required", "voicemail_enabled"):
+                     "login_required", "voicemail_enabled", "active"):
         if required in changes and changes[required] is None:
             errors.add(["body", required], "must not be null", "null")
     access_patch = payload.access if "access" in changes else None
@@ -208,6 +212,8 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
         view.role_name = (role.name if role else view.role_name) if user.username else None
     for name, value in changes.items():
         setattr(user, name, value)
+    if any(before[name] != getattr(user, name) for name in _CREDENTIAL_FIELDS):
+        user.auth_version += 1
     touch(user)
     await ctx.session.flush()
     await audit.record(ctx, "user.update", RESOURCE, user.id, before=before, after=audit.snapshot(user), config_change=True)
@@ -225,7 +231,7 @@ async def _change_access(ctx: Context, user: User, patch: UserAccessPatch | None
     if not is_self:
         await roles.check_authority_over(ctx.session, principal, user, "change the login of")
     if patch is None:
-        _apply_access(user, None, None)
+        await _apply_access(ctx, user, None, None)
         return
     if patch.username is not None and patch.username != user.username:
         if await _username_taken(ctx.session, patch.username, exclude=user.id):
@@ -242,7 +248,7 @@ async def _change_access(ctx: Context, user: User, patch: UserAccessPatch | None
         default_role = await roles.by_name(ctx.session, user.organization_id, "user")
         user.role_id, user.scope = default_role.id, "own"
     if patch.password is not None:
-        user.password_hash = hash_password(patch.password)
+        user.password_hash = await ctx.hasher.hash(patch.password)
 
 
 async def delete(ctx: Context, view: UserView) -> None:
