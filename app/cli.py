@@ -72,7 +72,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
                                                       "about one per CPU core)"),
           migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="Apply migrations before serving"),
           access_log: bool = typer.Option(True, "--access-log/--no-access-log",
-                                          help="Log each request (provisioning tokens are masked)")) -> None:
+                                          help="Log each request (provisioning tokens are masked)"),
+          graceful_timeout: int = typer.Option(30, help="Seconds to let requests in flight finish on shutdown")) -> None:
     """Apply migrations, then serve the API (docs at /docs)."""
     import uvicorn
 
@@ -89,7 +90,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
             raise _fail(f"the database at {_shown_url(url)} is not migrated ({state}): run `centralino migrate`")
     typer.echo(f"serving on http://{host}:{port} — interactive docs at http://{host}:{port}/docs")
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
-                access_log=access_log)
+                access_log=access_log, timeout_graceful_shutdown=graceful_timeout)
 
 
 @cli.command("create-admin")
@@ -134,7 +135,7 @@ def apply(organization: str | None = typer.Option(None, help="Organization slug 
     from sqlalchemy import select
 
     from app.core.context import Context, system_principal
-    from app.core.db import create_engine, create_sessionmaker, session_scope
+    from app.core.db import PHASED, create_engine, create_sessionmaker, session_scope
     from app.core.security import SecretBox
     from app.models import Organization
     from app.models.config import ApplyRequest
@@ -156,7 +157,7 @@ def apply(organization: str | None = typer.Option(None, help="Organization slug 
                 raise typer.BadParameter(f"no organization '{organization}'", param_hint="--organization")
             for org in organizations:
                 # The apply runs its own short write transactions around rendering and publishing.
-                async for session in session_scope(maker, write=False):
+                async for session in session_scope(maker, mode=PHASED):
                     ctx = Context(session=session, principal=system_principal(org, "cli"), settings=settings,
                                   request_id=None, secret_box=SecretBox(settings.fernet_key_material()))
                     result = await config.apply(ctx, ApplyRequest(dry_run=dry_run))

@@ -23,6 +23,7 @@ from app.core.settings import Settings, get_settings
 from app.routers import (api_keys, audit, auth, config, devices, health, organizations, provisioning, roles,
                          sip_accounts, users)
 from app.routers.docs import install_docs
+from app.services.auth import LoginQueue
 from app.services.bootstrap import ensure_bootstrap
 from app.services.reconcile import reconcile_all
 
@@ -83,8 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.secret_box = SecretBox(settings.fernet_key_material())
-        app.state.password_hasher = PasswordHasher(settings.password_hash_concurrency,
-                                                   settings.password_hash_max_waiting)
+        app.state.password_hasher = PasswordHasher(settings.password_hash_concurrency)
+        app.state.login_queue = LoginQueue(settings.login_max_in_flight)
         try:
             if app.state.bootstrap:
                 async for session in session_scope(app.state.sessionmaker):

@@ -1,4 +1,5 @@
-"""credentials versions, active users, login throttles per client, unique SIP domains, reloads run after commit
+"""credentials versions, active users, login throttles per client, unique SIP domains, reloads run after
+commit, an index for the users list's default order
 
 Revision ID: 76f67c3dbd8c
 Revises: 07642e61f73d
@@ -49,6 +50,7 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(batch_op.f('uq_organizations_sip_domain'), ['sip_domain'])
 
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index('ix_users_organization_id_last_name', ['organization_id', 'last_name', 'id'], unique=False)
         batch_op.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('auth_version', sa.Integer(), nullable=False, server_default='1'))
     # The defaults filled existing rows; new rows get theirs from the application, as every column does.
@@ -59,6 +61,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index('ix_users_organization_id_last_name')
         batch_op.drop_column('auth_version')
         batch_op.drop_column('active')
 

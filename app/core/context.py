@@ -17,37 +17,38 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import after_commit, session_scope
+from app.core.db import PHASED, READ, WRITE, after_commit, session_scope
 from app.core.errors import Forbidden, NotFound, Unauthorized
 from app.core.permissions import BUILTIN_ROLES
 from app.core.security import API_KEY_PREFIX, PasswordHasher, SecretBox, decode_access_token, hash_api_key
 from app.core.settings import Settings
 from app.models import ApiKey, Organization, Role, User
 from app.models.enums import ManagementScope, PrincipalKind
+from app.models.organizations import ORGANIZATION_COLUMNS, OrganizationRef
 
 log = logging.getLogger("centralino.auth")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def request_writes(request: Request) -> bool:
-    """Whether this request's transaction writes: unsafe methods, and the reads a route marks as audited."""
-    route = request.scope.get("route")
-    declared = getattr(route, "writes", None)
+def transaction_mode(request: Request) -> str:
+    """The request's session mode (see app.core.db): the route's, else write for unsafe methods, read for others."""
+    declared = getattr(request.scope.get("route"), "transaction", None)
     if declared is not None:
         return declared
-    return request.method not in SAFE_METHODS
+    return READ if request.method in SAFE_METHODS else WRITE
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and transaction per request: commit on success, roll back on error."""
-    async for session in session_scope(request.app.state.sessionmaker, write=request_writes(request)):
+    """One session per request: its writes commit on success and roll back on error."""
+    async for session in session_scope(request.app.state.sessionmaker, mode=transaction_mode(request)):
         yield session
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    # async: FastAPI would run a plain function in a worker thread, a hop on every request.
     return request.app.state.settings
 
 
@@ -71,8 +72,8 @@ class Principal:
     kind: str  # a PrincipalKind, or "system" for the CLI
     id: uuid.UUID
     name: str
-    home_organization: Organization
-    organization: Organization  # acted on: the home one, or X-Organization for platform admins
+    home_organization: OrganizationRef
+    organization: OrganizationRef  # acted on: the home one, or X-Organization for platform admins
     role: str
     permissions: frozenset[str]
     scope: ManagementScope
@@ -101,7 +102,7 @@ class Context:
     for_update: bool = False
 
     @property
-    def organization(self) -> Organization:
+    def organization(self) -> OrganizationRef:
         return self.principal.organization
 
     def locked(self, query, *entities):
@@ -127,18 +128,39 @@ def _note_api_key_use(request: Request, session: AsyncSession, api_key_id: uuid.
     after_commit(session, f"api-key-use:{api_key_id}", record)
 
 
+# The principal is resolved in one query, with statements built once (building and caching a
+# statement costs more than running it on every request).
+_users, _roles, _organizations, _keys = User.__table__, Role.__table__, Organization.__table__, ApiKey.__table__
+_API_KEY_PRINCIPAL = (
+    select(_keys.c.id, _keys.c.name, _keys.c.scope, _keys.c.last_used_at, _roles.c.name, _roles.c.permissions,
+           *ORGANIZATION_COLUMNS)
+    .select_from(_keys.join(_roles, _roles.c.id == _keys.c.role_id)
+                 .join(_organizations, _organizations.c.id == _keys.c.organization_id))
+    .where(_keys.c.key_hash == bindparam("key_hash"), _keys.c.revoked_at.is_(None))
+)
+# Only a user whose login still exists, is active and whose credentials have not changed since
+# the token was issued.
+_USER_PRINCIPAL = (
+    select(_users.c.username, _users.c.scope, _users.c.is_platform_admin, _roles.c.name, _roles.c.permissions,
+           *ORGANIZATION_COLUMNS)
+    .select_from(_users.join(_roles, _roles.c.id == _users.c.role_id)
+                 .join(_organizations, _organizations.c.id == _users.c.organization_id))
+    .where(_users.c.id == bindparam("user_id"), _users.c.username.is_not(None), _users.c.active.is_(True),
+           _users.c.auth_version == bindparam("version"))
+)
+_ORGANIZATION_BY_SLUG = select(*ORGANIZATION_COLUMNS).where(_organizations.c.slug == bindparam("slug"))
+
+
+def _organization(row, start: int) -> OrganizationRef:
+    return OrganizationRef(*row[start:start + len(ORGANIZATION_COLUMNS)])
+
+
 async def _principal_from_api_key(request: Request, session: AsyncSession, key: str) -> Principal:
-    row = (
-        await session.execute(
-            select(ApiKey.id, ApiKey.name, ApiKey.scope, ApiKey.last_used_at, Role.name, Role.permissions, Organization)
-            .join(Role, Role.id == ApiKey.role_id)
-            .join(Organization, Organization.id == ApiKey.organization_id)
-            .where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
-        )
-    ).first()
+    row = (await session.execute(_API_KEY_PRINCIPAL, {"key_hash": hash_api_key(key)})).first()
     if row is None:
         raise Unauthorized("Invalid or revoked API key")
-    key_id, key_name, scope, last_used_at, role_name, permissions, organization = row
+    key_id, key_name, scope, last_used_at, role_name, permissions = row[:6]
+    organization = _organization(row, 6)
     now = datetime.now(UTC)
     # Record use at most once a minute, so a busy CRM does not write on every call.
     if last_used_at is None or now - last_used_at > timedelta(minutes=1):
@@ -158,20 +180,11 @@ async def _principal_from_jwt(session: AsyncSession, settings: Settings, token: 
         user_id = uuid.UUID(str(claims["sub"]))
     except ValueError as exc:
         raise Unauthorized("Invalid or expired token") from exc
-    # One query: the user (only if its login still exists, is active and its credentials have not
-    # changed since the token was issued), its role and its organization.
-    row = (
-        await session.execute(
-            select(User.username, User.scope, User.is_platform_admin, Role.name, Role.permissions, Organization)
-            .join(Role, Role.id == User.role_id)
-            .join(Organization, Organization.id == User.organization_id)
-            .where(User.id == user_id, User.username.is_not(None), User.active.is_(True),
-                   User.auth_version == claims["ver"])
-        )
-    ).first()
+    row = (await session.execute(_USER_PRINCIPAL, {"user_id": user_id, "version": claims["ver"]})).first()
     if row is None:
         raise Unauthorized("Invalid or expired token")
-    username, scope, platform_admin, role_name, permissions, organization = row
+    username, scope, platform_admin, role_name, permissions = row[:5]
+    organization = _organization(row, 5)
     return Principal(
         kind=PrincipalKind.user, id=user_id, name=username, home_organization=organization,
         organization=organization, role=role_name, permissions=frozenset(permissions),
@@ -198,9 +211,10 @@ async def get_principal(
     if wanted and wanted != principal.home_organization.slug:
         if not principal.platform_admin:
             raise Forbidden("X-Organization is for platform administrators")
-        target = (await session.execute(select(Organization).where(Organization.slug == wanted))).scalar_one_or_none()
-        if target is None:
+        row = (await session.execute(_ORGANIZATION_BY_SLUG, {"slug": wanted})).first()
+        if row is None:
             raise NotFound(f"Organization '{wanted}' not found")
+        target = _organization(row, 0)
         # A platform admin acts as the owner of the organization it switched to.
         principal = Principal(
             kind=principal.kind, id=principal.id, name=principal.name, home_organization=principal.home_organization,
@@ -217,17 +231,18 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 class require:  # noqa: N801 - reads as a declaration: Depends(require("users.write"))
     """A dependency that checks the principal holds every named permission and builds the Context.
 
-    ``writes`` overrides what the HTTP method says about the request's transaction: ``True``
-    for a read that records an audit entry (a secret reveal), ``False`` for a POST whose
-    service manages its own transactions (apply, restore).
+    ``transaction`` overrides what the HTTP method says about the request's session:
+    ``"write"`` for a read that records an audit entry (a secret reveal), ``"phased"`` for a
+    POST whose service manages its own transactions (apply, restore).
     """
 
     def __init__(self, *permissions: str, platform_admin: bool = False, scope_all: bool = False,
-                 writes: bool | None = None):
+                 transaction: str | None = None):
+        assert transaction in (None, READ, WRITE, PHASED)
         self.permissions = permissions
         self.platform_admin = platform_admin
         self.scope_all = scope_all
-        self.writes = writes
+        self.transaction = transaction
 
     async def __call__(self, request: Request, principal: PrincipalDep, session: SessionDep,
                        settings: SettingsDep) -> Context:
@@ -242,7 +257,7 @@ class require:  # noqa: N801 - reads as a declaration: Depends(require("users.wr
         return Context(
             session=session, principal=principal, settings=settings,
             request_id=getattr(request.state, "request_id", None), secret_box=state.secret_box,
-            hasher=state.password_hasher, for_update=request_writes(request),
+            hasher=state.password_hasher, for_update=transaction_mode(request) == WRITE,
         )
 
     def describe(self) -> str:
@@ -254,8 +269,9 @@ class require:  # noqa: N801 - reads as a declaration: Depends(require("users.wr
         return " and ".join(parts) if parts else "any authenticated principal"
 
 
-def system_principal(organization: Organization, name: str = "system") -> Principal:
+def system_principal(organization: Organization | OrganizationRef, name: str = "system") -> Principal:
     """The principal of work started outside HTTP (the CLI): owner rights in one organization."""
+    organization = OrganizationRef.of(organization)
     return Principal(kind="system", id=uuid.UUID(int=0), name=name, home_organization=organization,
                      organization=organization, role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]),
                      scope=ManagementScope.all, platform_admin=True, user_id=None)

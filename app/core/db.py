@@ -1,10 +1,15 @@
 """Async engine and per-request sessions for SQLite (aiosqlite) and PostgreSQL (asyncpg).
 
-SQLite allows one writer at a time. A transaction that will write starts with
-``BEGIN IMMEDIATE`` (writers queue instead of failing with "database is locked"
-when two of them upgrade at once); a read-only one starts with a plain
-``BEGIN``, so reads never wait for the write lock (WAL lets them run beside the
-writer). A session says which it is with the ``WRITE`` execution option.
+Every session runs in one of three modes (the ``MODE`` execution option):
+
+- ``write``: one transaction; on SQLite it starts with ``BEGIN IMMEDIATE``, so writers
+  queue for the single write lock instead of failing with "database is locked" when two
+  of them upgrade at once.
+- ``read``: no transaction at all, each statement sees the latest committed data. Reads
+  never wait for SQLite's write lock (WAL runs them beside the writer), and neither
+  database spends round trips on BEGIN and COMMIT.
+- ``phased``: transactions the service manages itself (apply, restore): they start as
+  plain reads (``BEGIN``) and switch to writing with ``begin_write``.
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.settings import Settings
 
-# Execution option: True when the transaction will write (SQLite then takes the write lock at BEGIN).
-WRITE = "centralino_write"
+MODE = "centralino_mode"
+READ, WRITE, PHASED = "read", "write", "phased"
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """Build the engine for the configured URL; SQLite gets WAL, foreign keys and the two BEGIN modes."""
+    """Build the engine for the configured URL; SQLite gets WAL, foreign keys and the session modes."""
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
@@ -41,16 +46,20 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection):  # pragma: no cover - trivial
-            writes = connection.get_execution_options().get(WRITE, True)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+            mode = connection.get_execution_options().get(MODE, WRITE)
+            if mode != READ:  # reads run without a transaction (autocommit)
+                connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == WRITE else "BEGIN")
 
         return engine
+    # No pre-ping: it costs a round trip per request. A connection the server dropped fails its
+    # request with a 503 (see errors.database_unavailable) and is discarded; connections are
+    # recycled before servers and proxies usually close idle ones.
     return create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
-        pool_pre_ping=True,
         pool_size=10,
         max_overflow=20,
+        pool_recycle=1800,
     )
 
 
@@ -62,12 +71,17 @@ def is_sqlite(session: AsyncSession) -> bool:
     return session.bind.dialect.name == "sqlite"
 
 
-async def session_scope(maker: async_sessionmaker[AsyncSession], *, write: bool = True) -> AsyncIterator[AsyncSession]:
-    """One transaction: commit when the block succeeds, roll back when it raises.
+def mode_options(maker: async_sessionmaker[AsyncSession], mode: str) -> dict[str, str]:
+    """The execution options of a session mode (PostgreSQL reads run in autocommit: no BEGIN, no COMMIT)."""
+    options = {MODE: mode}
+    if mode == READ and maker.kw["bind"].dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return options
 
-    ``write=False`` declares a read-only transaction (on SQLite it does not take the write lock).
-    """
-    async with maker(execution_options={WRITE: write}) as session:
+
+async def session_scope(maker: async_sessionmaker[AsyncSession], *, mode: str = WRITE) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commit when the block succeeds, roll back when it raises."""
+    async with maker(execution_options=mode_options(maker, mode)) as session:
         try:
             yield session
             await commit(session)
@@ -84,8 +98,8 @@ async def commit(session: AsyncSession) -> None:
 
 
 async def begin_write(session: AsyncSession) -> None:
-    """Start the session's next transaction as a writing one (after a read-only phase was committed)."""
-    await session.connection(execution_options={WRITE: True})
+    """Start the session's next transaction as a writing one (after a read phase was committed)."""
+    await session.connection(execution_options={MODE: WRITE})
 
 
 async def run_before_commit(session: AsyncSession) -> None:

@@ -20,7 +20,7 @@ class ListParams:
     q: str | None
 
 
-def list_params(
+async def list_params(
     limit: Annotated[int, Query(ge=1, le=500, description="Page size (max 500)")] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip")] = 0,
     sort: Annotated[str | None, Query(max_length=50, description="Field to sort by; prefix with '-' for descending",
@@ -33,15 +33,31 @@ def list_params(
 ListParamsDep = Annotated[ListParams, Depends(list_params)]
 
 
-def apply_sort(query: Select, params: ListParams, columns: dict[str, Any], default: str, tiebreak: Any) -> Select:
-    """Order by an allowed column (422 naming ``sort`` otherwise), with a stable tiebreak."""
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """The column a list is sorted by, and the direction."""
+
+    column: Any
+    descending: bool
+    name: str = ""
+
+    def order(self, tiebreak: Any) -> tuple[Any, Any]:
+        """ORDER BY terms: the column, then a unique tiebreak so pages never overlap."""
+        return (self.column.desc() if self.descending else self.column.asc()), tiebreak
+
+
+def sort_column(params: ListParams, columns: dict[str, Any], default: str) -> Sort:
+    """The requested sort among the allowed columns (422 naming ``sort`` otherwise)."""
     sort = params.sort or default
-    descending = sort.startswith("-")
     name = sort.lstrip("-")
     if name not in columns:
         raise ValidationProblem.field(["query", "sort"], f"Cannot sort by '{name}'; choose from {', '.join(sorted(columns))}")
-    column = columns[name]
-    return query.order_by(column.desc() if descending else column.asc(), tiebreak)
+    return Sort(columns[name], sort.startswith("-"), name)
+
+
+def apply_sort(query: Select, params: ListParams, columns: dict[str, Any], default: str, tiebreak: Any) -> Select:
+    """Order by an allowed column (422 naming ``sort`` otherwise), with a stable tiebreak."""
+    return query.order_by(*sort_column(params, columns, default).order(tiebreak))
 
 
 async def paginate(session: AsyncSession, query: Select, params: ListParams, *,
@@ -55,7 +71,14 @@ async def paginate(session: AsyncSession, query: Select, params: ListParams, *,
     return list(result.scalars().all() if scalars else result.all()), total
 
 
-def contains(column: Any, text: str) -> Any:
-    """Case-insensitive substring match that treats % and _ literally."""
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, case-insensitively, with % and _ taken literally."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(column).like(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"
+
+
+def contains(column: Any, text: Any) -> Any:
+    """Case-insensitive substring match; ``text`` is the searched text, or a bound parameter holding
+    a ``like_pattern``."""
+    pattern = text if not isinstance(text, str) else like_pattern(text)
+    return func.lower(column).like(pattern, escape="\\")

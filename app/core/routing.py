@@ -8,6 +8,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from app.core.context import SAFE_METHODS, require
+from app.core.db import READ, WRITE
 
 
 def _requirements(dependant: Dependant) -> list[require]:
@@ -22,16 +23,16 @@ def _requirements(dependant: Dependant) -> list[require]:
 class DocumentedRoute(APIRoute):
     """Adds "Requires: …" to the description and ``x-required-permissions`` to the operation.
 
-    ``writes`` tells the session dependency whether the request's transaction
-    writes (SQLite takes the write lock only for those): unsafe methods do,
-    unless the route's ``require(writes=...)`` says otherwise.
+    ``transaction`` tells the session dependency the request's session mode (see
+    app.core.db): write for unsafe methods, read for the others, unless the route's
+    ``require(transaction=...)`` says otherwise.
     """
 
     def __init__(self, path: str, endpoint: Any, **kwargs: Any):
         super().__init__(path, endpoint, **kwargs)
         requirements = _requirements(self.dependant)
-        declared = [r.writes for r in requirements if r.writes is not None]
-        self.writes: bool = declared[0] if declared else not (self.methods <= SAFE_METHODS)
+        declared = [r.transaction for r in requirements if r.transaction is not None]
+        self.transaction: str = declared[0] if declared else READ if self.methods <= SAFE_METHODS else WRITE
         if not requirements:
             return
         needed = "; ".join(r.describe() for r in requirements)

@@ -7,8 +7,10 @@ import base64
 import hashlib
 import secrets
 import string
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -38,31 +40,20 @@ def verify_password(password: str, password_hash: str | None) -> bool:
     return _password_context.verify(password, password_hash)
 
 
-class HashingBusy(Exception):
-    """Too many password hashes are already queued."""
-
-
 class PasswordHasher:
-    """Password hashing in worker threads, ``concurrency`` at a time, with a bounded queue.
+    """Password hashing in worker threads, ``concurrency`` at a time.
 
-    Argon2 is deliberately slow; run on the event loop, a burst of logins would
-    stall every other request. The threads release the GIL while hashing (the
-    argon2 C library), so the event loop keeps answering.
+    Argon2 is deliberately slow; run on the event loop, a burst of logins would stall
+    every other request. The threads release the GIL while hashing (the argon2 C
+    library), so the event loop keeps answering; callers beyond ``concurrency`` wait
+    for a thread without holding anything else.
     """
 
-    def __init__(self, concurrency: int, max_waiting: int):
+    def __init__(self, concurrency: int):
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="password-hash")
-        self._max_queued = concurrency + max_waiting
-        self._queued = 0
 
     async def _run(self, function, *args):
-        if self._queued >= self._max_queued:
-            raise HashingBusy
-        self._queued += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
-        finally:
-            self._queued -= 1
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
     async def hash(self, password: str) -> str:
         return await self._run(hash_password, password)
@@ -87,16 +78,28 @@ def create_access_token(settings: Settings, *, subject: str, organization_id: st
     return jwt.encode(claims, settings.jwt_key(), algorithm=JWT_ALGORITHM), lifetime
 
 
-_DECODE_OPTIONS = {"require_exp": True, "require_iat": True, "require_sub": True}
+# Expiry is checked on every use (below), the rest once per token.
+_DECODE_OPTIONS = {"require_exp": True, "require_iat": True, "require_sub": True, "verify_exp": False}
+
+
+@lru_cache(maxsize=4096)
+def _verified_claims(key: str, token: str) -> dict[str, Any] | None:
+    """The claims of a well-formed access token signed with ``key`` (cached: a client sends the same
+    token with every request, and checking its signature each time is most of the cost of a small request)."""
+    try:
+        claims = jwt.decode(token, key, algorithms=[JWT_ALGORITHM], options=_DECODE_OPTIONS)
+    except JWTError:
+        return None
+    exp = claims.get("exp")
+    if claims.get("typ") != "access" or type(claims.get("ver")) is not int or type(exp) not in (int, float):
+        return None
+    return claims
 
 
 def decode_access_token(settings: Settings, token: str) -> dict[str, Any] | None:
     """The claims of a valid, unexpired access token (``exp`` is required), else None."""
-    try:
-        claims = jwt.decode(token, settings.jwt_key(), algorithms=[JWT_ALGORITHM], options=_DECODE_OPTIONS)
-    except JWTError:
-        return None
-    if claims.get("typ") != "access" or type(claims.get("ver")) is not int:
+    claims = _verified_claims(settings.jwt_key(), token)
+    if claims is None or claims["exp"] <= time.time():
         return None
     return claims
 

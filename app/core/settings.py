@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./centralino.db"
@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     """Everything deployment-specific; nothing else reads the environment."""
 
     model_config = SettingsConfigDict(env_prefix="CENTRALINO_", env_file=".env", extra="ignore")
+    _dev_secrets: dict[str, str] | None = PrivateAttr(default=None)
 
     env: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
@@ -56,9 +57,11 @@ class Settings(BaseSettings):
     login_throttle_max_rows: int = Field(default=100_000, ge=10)
 
     # Password hashing (argon2) runs in worker threads, this many at a time, so logins never
-    # stall the event loop; beyond ``password_hash_max_waiting`` queued hashes a login gets 503.
+    # stall the event loop. Logins wait for a thread holding nothing else (their throttle
+    # bookkeeping takes at most two database connections at a time); beyond
+    # ``login_max_in_flight`` waiting logins, more get 503 with Retry-After at once.
     password_hash_concurrency: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1)
-    password_hash_max_waiting: int = Field(default=256, ge=1)
+    login_max_in_flight: int = Field(default=256, ge=1)
 
     # The service's public base URL: provisioning links and Location headers are built from it,
     # never from the request's Host header.
@@ -137,9 +140,10 @@ class Settings(BaseSettings):
         value = getattr(self, name)
         if value is not None:
             return value.get_secret_value()
-        # Development only (production refused above): a generated key, kept on disk.
-        stored = _load_dev_secrets(self.dev_secrets_file)
-        return stored[name]
+        # Development only (production refused above): a generated key, kept on disk (read once).
+        if self._dev_secrets is None:
+            self._dev_secrets = _load_dev_secrets(self.dev_secrets_file)
+        return self._dev_secrets[name]
 
 
 def _load_dev_secrets(path: Path) -> dict[str, str]:

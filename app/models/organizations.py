@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field as PydanticField, model_validator
 from sqlmodel import Field, SQLModel
@@ -29,6 +31,38 @@ class Organization(SQLModel, table=True):
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
     version: int = Field(default=1)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRef:
+    """An organization's settings as a request sees them, read with its principal in one query.
+
+    A plain value, not an ORM object: services read it, and load the row itself to change it.
+    """
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    sip_domain: str
+    sip_proxy: str | None
+    extension_min: int
+    extension_max: int
+    default_permission_level: int
+    timezone: str
+    ring_timeout: int
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, source: Any) -> OrganizationRef:
+        """From an ``Organization`` row or any object with its attributes."""
+        return cls(**{name: getattr(source, name) for name in ORGANIZATION_FIELDS})
+
+
+ORGANIZATION_FIELDS = tuple(OrganizationRef.__dataclass_fields__)
+# The table's columns in OrganizationRef's order, to select them beside a principal.
+ORGANIZATION_COLUMNS = tuple(Organization.__table__.c[name] for name in ORGANIZATION_FIELDS)
 
 
 class OrganizationCreate(RequestBody):

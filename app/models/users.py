@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from pydantic import Field as PydanticField
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field
 
 from app.core.validation import (Email, ExtensionOrNext, Language, LoginPassword, Lookup, Name, OptionalName,
@@ -17,7 +17,9 @@ from app.models.enums import ManagementScope, PresenceStatus, PrincipalKind
 
 class User(TenantRow, table=True):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+    # The second index serves the default order of the users list (by last name) without a sort.
+    __table_args__ = (UniqueConstraint("organization_id", "email"),
+                      Index("ix_users_organization_id_last_name", "organization_id", "last_name", "id"))
 
     first_name: str = Field(max_length=100)
     last_name: str = Field(default="", max_length=100)

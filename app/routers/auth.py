@@ -26,7 +26,8 @@ async def issue_token(request: Request, settings: SettingsDep, form: Annotated[L
     The token stops working when the user's password, login, role or scope changes or the user is
     deactivated."""
     client = request.client.host if request.client else None
-    return await auth.login(request.app.state.sessionmaker, settings, request.app.state.password_hasher,
+    state = request.app.state
+    return await auth.login(state.sessionmaker, settings, state.password_hasher, state.login_queue,
                             form.username, form.password, client)
 
 

@@ -8,6 +8,7 @@ from fastapi import Body, Depends, Path, Query
 from fastapi.responses import Response
 
 from app.core.context import Context, require
+from app.core.db import PHASED, WRITE
 from app.models.config import (ApplyRequest, ApplyResult, ConfigRevision, ConfigStatus, ReloadResult, RestoreResult,
                                RevisionDiff, RevisionPage, RevisionRead)
 from app.models.enums import ConfigTarget
@@ -19,9 +20,9 @@ Readers = Annotated[Context, Depends(require("config.read"))]
 # Revisions and their files list every extension of the organization: for scope 'all' only.
 RevisionReaders = Annotated[Context, Depends(require("config.read", scope_all=True))]
 # Reads that may show a file holding secrets record an audit entry: their transaction writes.
-AuditedRevisionReaders = Annotated[Context, Depends(require("config.read", scope_all=True, writes=True))]
+AuditedRevisionReaders = Annotated[Context, Depends(require("config.read", scope_all=True, transaction=WRITE))]
 # Apply and restore run their own short transactions around the slow rendering and publishing.
-Appliers = Annotated[Context, Depends(require("config.apply", scope_all=True, writes=False))]
+Appliers = Annotated[Context, Depends(require("config.apply", scope_all=True, transaction=PHASED))]
 RevisionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="Revision number")]
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from app.core.db import WRITE
+from app.core.db import MODE, READ
 from app.core.errors import problem_response, problem_responses
 from app.models.base import ApiModel
 
@@ -31,7 +31,7 @@ async def readyz(request: Request) -> Health | JSONResponse:
     """The service can reach its database."""
     try:
         async with request.app.state.engine.connect() as connection:
-            connection = await connection.execution_options(**{WRITE: False})
+            connection = await connection.execution_options(**{MODE: READ})
             await connection.execute(text("SELECT 1"))
     except Exception:  # any failure means "not ready"; the cause goes to the log, not the body
         return problem_response(503, "Database unreachable", slug="service-unavailable",

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Body, Depends, Query, Response
 
 from app.core.context import Context, require
+from app.core.db import WRITE
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
 from app.models.enums import PhoneType
@@ -128,7 +129,7 @@ async def rotate_sip_password(account_id: uuid.UUID, ctx: Writers, response: Res
             responses=responses(401, 403, 404, 422), operation_id="sip_accounts_reveal_secret")
 async def reveal_sip_secret(account_id: uuid.UUID,
                             ctx: Annotated[Context, Depends(require("sip_accounts.read", "sip_secrets.read",
-                                                                    writes=True))]) -> SipSecret:
+                                                                    transaction=WRITE))]) -> SipSecret:
     """The account's credentials in clear. Every call is recorded in the audit log."""
     account = await sip_accounts.get(ctx, account_id)
     password = await sip_accounts.reveal(ctx, account)

@@ -10,9 +10,8 @@ from fastapi import Depends, Query, Response
 from app.core.context import Context, require
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
-from app.models.enums import ManagementScope, PresenceStatus
-from app.models.users import (SipAccountSummary, UserAccessRead, UserCreate, UserCreated, UserPage, UserRead,
-                              UserUpdate)
+from app.models.enums import PresenceStatus
+from app.models.users import UserCreate, UserCreated, UserPage, UserRead, UserUpdate
 from app.routers.common import CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created
 from app.services import users
 from app.services.idempotency import IdempotencyDep
@@ -22,19 +21,42 @@ Readers = Annotated[Context, Depends(require("users.read"))]
 Writers = Annotated[Context, Depends(require("users.write"))]
 
 
+_USER_FIELDS = ("id", "first_name", "last_name", "email", "mobile", "caller_id", "language", "status",
+                "directory_visible", "multiple_calls", "login_required", "voicemail_enabled", "active", "created_at",
+                "updated_at")
+
+
+def _item(user, account_id, extension, account_active, role_name) -> dict:
+    """A user's representation from stored values (an ORM object): plain data, no input validators."""
+    item = {name: getattr(user, name) for name in _USER_FIELDS}
+    item["sip_account"] = ({"id": account_id, "extension": extension, "active": account_active}
+                           if account_id is not None else None)
+    item["access"] = ({"username": user.username, "role": role_name or "", "scope": user.scope or "own"}
+                      if user.username else None)
+    return item
+
+
+def _row_item(row) -> dict:
+    """The same from a row of ``users.READ_COLUMNS`` (unpacked by position: the hot path of every list)."""
+    (id_, first_name, last_name, email, mobile, caller_id, language, status, directory_visible, multiple_calls,
+     login_required, voicemail_enabled, active, username, scope, created_at, updated_at, _version,
+     account_id, account_extension, account_active, role_name) = row[:22]
+    return {"id": id_, "first_name": first_name, "last_name": last_name, "email": email, "mobile": mobile,
+            "caller_id": caller_id, "language": language, "status": status, "directory_visible": directory_visible,
+            "multiple_calls": multiple_calls, "login_required": login_required,
+            "voicemail_enabled": voicemail_enabled, "active": active,
+            "sip_account": ({"id": account_id, "extension": account_extension, "active": account_active}
+                            if account_id is not None else None),
+            "access": ({"username": username, "role": role_name or "", "scope": scope or "own"}
+                       if username else None),
+            "created_at": created_at, "updated_at": updated_at}
+
+
 def _read(view: users.UserView, model: type[UserRead] = UserRead, **extra) -> UserRead:
-    """The representation of a stored user (built from the row, not validated again)."""
-    user, account = view.user, view.account
-    return model.model_construct(
-        id=user.id, first_name=user.first_name, last_name=user.last_name, email=user.email, mobile=user.mobile,
-        caller_id=user.caller_id, language=user.language, status=PresenceStatus(user.status),
-        directory_visible=user.directory_visible, multiple_calls=user.multiple_calls,
-        login_required=user.login_required, voicemail_enabled=user.voicemail_enabled, active=user.active,
-        sip_account=(SipAccountSummary.model_construct(id=account.id, extension=account.extension, active=account.active)
-                     if account else None),
-        access=(UserAccessRead.model_construct(username=user.username, role=view.role_name or "",
-                                               scope=ManagementScope(user.scope or "own")) if user.username else None),
-        created_at=user.created_at, updated_at=user.updated_at, **extra)
+    account = view.account
+    return model.model_validate({
+        **_item(view.user, account.id if account else None, account.extension if account else None,
+                account.active if account else None, view.role_name), **extra})
 
 
 @router.post("", status_code=201, response_model=UserCreated, summary="Create a user", responses=CREATE_ERRORS,
@@ -61,17 +83,18 @@ async def list_users(
 ) -> UserPage:
     """Users of the organization within the caller's scope; `q` searches names, e-mail and username.
     Sort by `first_name`, `last_name`, `email`, `extension`, `status`, `created_at`, `updated_at`."""
-    views, total = await users.list_users(ctx, params, status=status, email=email, has_extension=has_extension, role=role)
-    return UserPage.model_construct(items=[_read(v) for v in views], total=total, limit=params.limit,
-                                    offset=params.offset)
+    rows, total = await users.list_users(ctx, params, status=status, email=email, has_extension=has_extension,
+                                         role=role)
+    return UserPage.model_validate({"items": [_row_item(row) for row in rows], "total": total, "limit": params.limit,
+                                    "offset": params.offset})
 
 
 @router.get("/{user_id}", response_model=UserRead, summary="Get a user", responses=ITEM_ERRORS, operation_id="users_get")
 async def get_user(user_id: uuid.UUID, ctx: Readers, response: Response) -> UserRead:
     """One user, with its SIP account summary and login (never the password), and an ETag."""
-    view = await users.get(ctx, user_id)
-    set_etag(response, view.user)
-    return _read(view)
+    row = await users.read(ctx, user_id)
+    set_etag(response, row)
+    return UserRead.model_validate(_row_item(row))
 
 
 @router.patch("/{user_id}", response_model=UserRead, summary="Change a user", responses=WRITE_ERRORS,

@@ -15,6 +15,8 @@ import asyncio
 import hashlib
 import ipaddress
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import case, delete, select, update
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import session_scope
 from app.core.errors import ServiceUnavailable, TooManyRequests, Unauthorized
-from app.core.security import HashingBusy, PasswordHasher, create_access_token
+from app.core.security import PasswordHasher, create_access_token
 from app.core.settings import Settings
 from app.models import LoginThrottle, User
 from app.models.auth import Token
@@ -45,6 +47,31 @@ def client_key(host: str | None) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
+
+
+class LoginQueue:
+    """Admission of logins in one process: how many may be in flight, and how many may use the database.
+
+    A login spends almost all its time waiting for a hashing thread; it must not hold a
+    database connection meanwhile, nor may a flood of logins queue for connections the
+    rest of the service needs. So the throttle bookkeeping of at most ``database_slots``
+    logins runs at a time, and past ``max_in_flight`` logins more are refused at once.
+    """
+
+    def __init__(self, max_in_flight: int, database_slots: int = 2):
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+        self.database = asyncio.Semaphore(database_slots)
+
+    @contextmanager
+    def admit(self) -> Iterator[None]:
+        if self.in_flight >= self.max_in_flight:
+            raise ServiceUnavailable("Too many logins are being checked; retry shortly", headers={"Retry-After": "1"})
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,27 +135,25 @@ async def _settle(maker: async_sessionmaker[AsyncSession], username: str, client
 
 
 async def login(maker: async_sessionmaker[AsyncSession], settings: Settings, hasher: PasswordHasher,
-                username: str, password: str, client_host: str | None) -> Token:
+                queue: LoginQueue, username: str, password: str, client_host: str | None) -> Token:
     """A JWT for valid credentials; the same 401 for an unknown user and a wrong password."""
     client = client_key(client_host)
-    attempt, user = await _reserve(maker, settings, username, client)
-    if attempt.retry_after > 0:
-        retry_after = int(attempt.retry_after) + 1
-        raise TooManyRequests(f"Too many failed logins from this address; retry in {retry_after} s",
-                              headers={"Retry-After": str(retry_after)})
-    extra = attempt.pair_attempts - 1 - settings.login_free_failures
-    if extra >= 0 and settings.login_failure_delay > 0:
-        # Each failure past the free ones costs the next attempt more time.
-        await asyncio.sleep(settings.login_failure_delay * (extra + 1))
-    try:
+    with queue.admit():
+        async with queue.database:
+            attempt, user = await _reserve(maker, settings, username, client)
+        if attempt.retry_after > 0:
+            retry_after = int(attempt.retry_after) + 1
+            raise TooManyRequests(f"Too many failed logins from this address; retry in {retry_after} s",
+                                  headers={"Retry-After": str(retry_after)})
+        extra = attempt.pair_attempts - 1 - settings.login_free_failures
+        if extra >= 0 and settings.login_failure_delay > 0:
+            # Each failure past the free ones costs the next attempt more time.
+            await asyncio.sleep(settings.login_failure_delay * (extra + 1))
         ok = await hasher.verify(password, user.password_hash if user else None)
-    except HashingBusy:
-        raise ServiceUnavailable("Too many logins are being checked; retry shortly",
-                                 headers={"Retry-After": "2"}) from None
-    ok = ok and user is not None and user.role_id is not None and user.active
-    if not ok:
-        raise Unauthorized(_WRONG)
-    await _settle(maker, username, client)
+        if not (ok and user is not None and user.role_id is not None and user.active):
+            raise Unauthorized(_WRONG)
+        async with queue.database:
+            await _settle(maker, username, client)
     token, lifetime = create_access_token(settings, subject=str(user.id), organization_id=str(user.organization_id),
                                           version=user.auth_version)
     return Token(access_token=token, expires_in=lifetime)

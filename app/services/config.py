@@ -208,6 +208,7 @@ def _enabled_targets(settings: Settings, requested: list[str] | None) -> list[st
 class _Held:
     """What the read phase saw under the lock."""
 
+    organization: Organization  # its settings as they are now, under the lock
     pending_seen: int
     last: ConfigRevision | None
     known: set[int]
@@ -224,13 +225,14 @@ async def _begin(ctx: Context) -> _Held:
     if not is_sqlite(session):
         # Serializes applies across hosts; NO KEY UPDATE leaves inserts that reference the organization free.
         query = query.with_for_update(key_share=True)
-    if (await session.execute(query)).scalar_one_or_none() is None:
+    current = (await session.execute(query)).scalar_one_or_none()
+    if current is None:
         raise NotFound("Organization not found (it was deleted)")
     known = await known_revisions(session, organization.id)
     await asyncio.to_thread(writer.reconcile, organization_dir(ctx.settings, organization), known)
     state = await session.get(ConfigState, organization.id)
-    return _Held(pending_seen=state.pending_changes if state else 0, last=await _last_revision(session, organization.id),
-                 known=known)
+    return _Held(organization=current, pending_seen=state.pending_changes if state else 0,
+                 last=await _last_revision(session, organization.id), known=known)
 
 
 async def _end_read_phase(session: AsyncSession) -> None:
@@ -275,7 +277,7 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
     with_diff = request.dry_run if request.include_diff is None else request.include_diff
     async with organization_files_lock(settings, organization.slug):
         held = await _begin(ctx)
-        snapshot_rows = await load_snapshot_rows(session, organization)
+        snapshot_rows = await load_snapshot_rows(session, held.organization)
         await _end_read_phase(session)
         snapshot = await asyncio.to_thread(build_snapshot, snapshot_rows, ctx.secret_box, render_options(settings))
         old_hashes = dict(held.last.files) if held.last else {}

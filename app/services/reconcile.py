@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config_gen import writer
 from app.core.context import Context, system_principal
-from app.core.db import session_scope
+from app.core.db import READ, session_scope
 from app.core.security import SecretBox
 from app.core.settings import Settings
 from app.models import ConfigRevision, Organization
@@ -36,7 +36,7 @@ def _is_organization_dir(path: Path) -> bool:
 
 
 async def _organization(maker: async_sessionmaker[AsyncSession], slug: str) -> Organization | None:
-    async for session in session_scope(maker, write=False):
+    async for session in session_scope(maker, mode=READ):
         return (await session.execute(select(Organization).where(Organization.slug == slug))).scalar_one_or_none()
     return None
 
@@ -61,7 +61,7 @@ async def reconcile_all(maker: async_sessionmaker[AsyncSession], settings: Setti
 
 async def _reconcile_organization(maker: async_sessionmaker[AsyncSession], settings: Settings, box: SecretBox,
                                   organization: Organization, org_dir: Path) -> None:
-    async for session in session_scope(maker, write=False):
+    async for session in session_scope(maker, mode=READ):
         known = await config.known_revisions(session, organization.id)
         last = (await session.execute(
             select(ConfigRevision).where(ConfigRevision.organization_id == organization.id)

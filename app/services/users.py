@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import Context
 from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationProblem
-from app.core.pagination import ListParams, apply_sort, contains, paginate
+from app.core.pagination import ListParams, Sort, contains, like_pattern, sort_column
 from app.core.security import generate_pin
 from app.models import Role, SipAccount, User
 from app.models.sip_accounts import SipAccountCreate
@@ -53,26 +54,100 @@ async def get(ctx: Context, user_id: uuid.UUID) -> UserView:
     return UserView(*row)
 
 
-async def list_users(ctx: Context, params: ListParams, *, status: str | None, email: str | None,
-                     has_extension: bool | None, role: str | None) -> tuple[list[UserView], int]:
-    query = _base_query(ctx)
-    if status is not None:
-        query = query.where(User.status == status)
-    if email is not None:
-        query = query.where(User.email == email.lower())
+# What a representation shows of a user, as plain columns: reads build no ORM objects.
+_users, _accounts, _roles = User.__table__, SipAccount.__table__, Role.__table__
+READ_COLUMNS = (
+    *(_users.c[name] for name in ("id", "first_name", "last_name", "email", "mobile", "caller_id", "language", "status",
+                                  "directory_visible", "multiple_calls", "login_required", "voicemail_enabled",
+                                  "active", "username", "scope", "created_at", "updated_at", "version")),
+    _accounts.c.id.label("account_id"), _accounts.c.extension.label("account_extension"),
+    _accounts.c.active.label("account_active"), _roles.c.name.label("role_name"),
+)
+_SORTS = {"first_name": _users.c.first_name, "last_name": _users.c.last_name, "email": _users.c.email,
+          "created_at": _users.c.created_at, "updated_at": _users.c.updated_at, "extension": _accounts.c.extension,
+          "status": _users.c.status}
+_SEARCHED = (_users.c.first_name, _users.c.last_name, _users.c.email, _users.c.username)
+
+
+def _with_account_and_role(selectable):
+    return (selectable.outerjoin(_accounts, _accounts.c.user_id == _users.c.id)
+            .outerjoin(_roles, _roles.c.id == _users.c.role_id))
+
+
+def _in_scope(query, own: bool):
+    """Narrow to the organization, and to the principal itself for scope 'own' (parameters ``org``, ``own``)."""
+    query = query.where(_users.c.organization_id == bindparam("org"))
+    return query.where(_users.c.id == bindparam("own")) if own else query
+
+
+_READ_ONE = {own: _in_scope(select(*READ_COLUMNS).select_from(_with_account_and_role(_users))
+                            .where(_users.c.id == bindparam("user_id")), own) for own in (False, True)}
+
+
+def _scope_parameters(ctx: Context) -> dict:
+    own = restrict_to_own(ctx.principal, User.id) is not None
+    return {"org": ctx.principal.organization_id, "own": ctx.principal.user_id} if own else \
+        {"org": ctx.principal.organization_id}
+
+
+async def read(ctx: Context, user_id: uuid.UUID) -> Row:
+    """One user's representation (a row of ``READ_COLUMNS``) within the caller's organization and scope, or 404."""
+    parameters = _scope_parameters(ctx)
+    row = (await ctx.session.execute(_READ_ONE["own" in parameters], {**parameters, "user_id": user_id})).first()
+    if row is None:
+        raise NotFound("User not found")
+    return row
+
+
+@lru_cache(maxsize=256)
+def _list_statements(sort: str, descending: bool, own: bool, filters: frozenset[str],
+                     has_extension: bool | None) -> tuple[Select, Select]:
+    """The page and count statements of one shape of list request, built once (values are bound parameters).
+
+    The page is chosen on the users table alone (an index serves the default order), and only
+    its rows are joined with their accounts and roles: joining every user first and sorting
+    afterwards cost milliseconds per request. (A window count on the page would save the count
+    query, but it makes SQLite read every row before the limit: ten times slower.)
+    """
+    order = Sort(_SORTS[sort], descending)
+    needs_account = has_extension is not None or order.column is _accounts.c.extension
+    source = _users.outerjoin(_accounts, _accounts.c.user_id == _users.c.id) if needs_account else _users
+    if "role" in filters:
+        source = source.join(_roles, _roles.c.id == _users.c.role_id)
+    keys = _in_scope(select(_users.c.id).select_from(source), own)
+    if "role" in filters:
+        keys = keys.where(_roles.c.name == bindparam("role"))
+    if "status" in filters:
+        keys = keys.where(_users.c.status == bindparam("status"))
+    if "email" in filters:
+        keys = keys.where(_users.c.email == bindparam("email"))
     if has_extension is not None:
-        query = query.where(SipAccount.id.is_not(None) if has_extension else SipAccount.id.is_(None))
-    if role is not None:
-        query = query.where(Role.name == role)
-    if params.q:
-        query = query.where(or_(contains(User.first_name, params.q), contains(User.last_name, params.q),
-                                contains(User.email, params.q), contains(User.username, params.q)))
-    columns = {"first_name": User.first_name, "last_name": User.last_name, "email": User.email,
-               "created_at": User.created_at, "updated_at": User.updated_at, "extension": SipAccount.extension,
-               "status": User.status}
-    query = apply_sort(query, params, columns, "last_name", User.id)
-    rows, total = await paginate(ctx.session, query, params, scalars=False)
-    return [UserView(*row) for row in rows], total
+        keys = keys.where(_accounts.c.id.is_not(None) if has_extension else _accounts.c.id.is_(None))
+    if "q" in filters:
+        keys = keys.where(or_(*(contains(column, bindparam("q")) for column in _SEARCHED)))
+    count = select(func.count()).select_from(keys.subquery())
+    page = (keys.add_columns(order.column.label("sort_key"))
+            .order_by(*order.order(_users.c.id)).limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    rows = (select(*READ_COLUMNS)
+            .select_from(_with_account_and_role(page.join(_users, _users.c.id == page.c.id)))
+            .order_by(*Sort(page.c.sort_key, descending).order(_users.c.id)))
+    return rows, count
+
+
+async def list_users(ctx: Context, params: ListParams, *, status: str | None, email: str | None,
+                     has_extension: bool | None, role: str | None) -> tuple[list[Row], int]:
+    """A page of users (rows of ``READ_COLUMNS``) and the total, in two queries."""
+    sort = sort_column(params, _SORTS, "last_name")
+    parameters = _scope_parameters(ctx)
+    for name, value in (("status", status), ("email", email.lower() if email else None), ("role", role),
+                        ("q", like_pattern(params.q) if params.q else None)):
+        if value is not None:
+            parameters[name] = value
+    filters = frozenset(parameters) - {"org", "own"}
+    page, count = _list_statements(sort.name, sort.descending, "own" in parameters, filters, has_extension)
+    rows = (await ctx.session.execute(page, {**parameters, "limit": params.limit, "offset": params.offset})).all()
+    total = (await ctx.session.execute(count, parameters)).scalar_one()
+    return list(rows), total
 
 
 async def _email_taken(session: AsyncSession, org_id: uuid.UUID, email: str, exclude: uuid.UUID | None = None) -> bool:
