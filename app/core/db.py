@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy import event
+from sqlalchemy import URL, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.settings import Settings
@@ -29,7 +29,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for the configured URL; SQLite gets WAL, foreign keys and the session modes."""
     if settings.is_sqlite:
         engine = create_async_engine(
-            settings.database_url,
+            _existing_sqlite_file(settings.database_url),
             echo=settings.database_echo,
             connect_args={"timeout": 30},
         )
@@ -61,6 +61,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=20,
         pool_recycle=1800,
     )
+
+
+def _existing_sqlite_file(database_url: str) -> URL:
+    """The URL opened read-write but never created: a database file that went away is an outage (503),
+    not a fresh empty database silently taking its place. (Migrations create the file.)"""
+    url = make_url(database_url)
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return url
+    return url.set(database=f"file:{url.database}", query={**url.query, "mode": "rw", "uri": "true"})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -129,9 +129,9 @@ async def _settle(maker: async_sessionmaker[AsyncSession], username: str, client
     async for session in session_scope(maker):
         await session.execute(delete(LoginThrottle).where(LoginThrottle.username == username,
                                                           LoginThrottle.client == client))
-        await session.execute(update(LoginThrottle).where(
-            LoginThrottle.username == ANY_USERNAME, LoginThrottle.client == client, LoginThrottle.attempts > 0,
-        ).values(attempts=LoginThrottle.attempts - 1))
+        spent = (LoginThrottle.username == ANY_USERNAME, LoginThrottle.client == client)
+        await session.execute(update(LoginThrottle).where(*spent).values(attempts=LoginThrottle.attempts - 1))
+        await session.execute(delete(LoginThrottle).where(*spent, LoginThrottle.attempts <= 0))
 
 
 async def login(maker: async_sessionmaker[AsyncSession], settings: Settings, hasher: PasswordHasher,

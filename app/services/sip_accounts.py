@@ -109,8 +109,7 @@ async def create(ctx: Context, payload: SipAccountCreate) -> tuple[SipAccount, s
             errors.add(["body", "user_id"], "No such user in this organization", "not_found")
         else:
             # The response carries the new account's password: as good as revealing the holder's secret.
-            if user.id != ctx.principal.user_id:
-                await roles.check_authority_over(session, ctx.principal, user, "create a SIP account for")
+            await _check_authority_over_holder(ctx, user, "create a SIP account for")
             if await _account_of_user(session, user.id) is not None:
                 raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     errors.raise_if_any()
@@ -266,6 +265,7 @@ async def claim(ctx: Context, user_id: uuid.UUID) -> tuple[SipAccount, str]:
     user = await _user_in_org(ctx, user_id)
     if user is None:
         raise ValidationProblem.field(["body", "user_id"], "No such user in this organization", "not_found")
+    await _check_authority_over_holder(ctx, user, "give a SIP account to")
     if await _account_of_user(ctx.session, user.id) is not None:
         raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     await lock_numbering(ctx.session, ctx.organization)
@@ -296,10 +296,15 @@ async def assign(ctx: Context, account: SipAccount, user_id: uuid.UUID) -> str:
     return await set_password(ctx, account, None)
 
 
+async def _check_authority_over_holder(ctx: Context, holder: User, what: str) -> None:
+    if holder.id != ctx.principal.user_id:
+        await roles.check_authority_over(ctx.session, ctx.principal, holder, what)
+
+
 async def check_holder_authority(ctx: Context, account: SipAccount, what: str) -> None:
     """Refuse acting on the account of a user who holds rights the principal lacks (e.g. the owner's)."""
     if account.user_id is None or account.user_id == ctx.principal.user_id:
         return
     holder = await ctx.session.get(User, account.user_id)
     if holder is not None:
-        await roles.check_authority_over(ctx.session, ctx.principal, holder, what)
+        await _check_authority_over_holder(ctx, holder, what)
