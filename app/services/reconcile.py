@@ -23,6 +23,7 @@ from app.core.db import READ, session_scope
 from app.core.security import SecretBox
 from app.core.settings import Settings
 from app.models import ConfigRevision, Organization
+from app.models.organizations import OrganizationRef
 from app.services import config
 from app.services.config_lock import LOCKS_DIR, organization_files_lock
 
@@ -35,10 +36,12 @@ def _is_organization_dir(path: Path) -> bool:
         (path / writer.REVISIONS).is_dir() or (path / writer.CURRENT).is_symlink())
 
 
-async def _organization(maker: async_sessionmaker[AsyncSession], slug: str) -> Organization | None:
+async def _organization(maker: async_sessionmaker[AsyncSession], slug: str) -> OrganizationRef | None:
+    found = None
     async for session in session_scope(maker, mode=READ):
-        return (await session.execute(select(Organization).where(Organization.slug == slug))).scalar_one_or_none()
-    return None
+        found = (await session.execute(select(Organization).where(Organization.slug == slug))).scalar_one_or_none()
+        found = OrganizationRef.of(found) if found is not None else None
+    return found
 
 
 async def reconcile_all(maker: async_sessionmaker[AsyncSession], settings: Settings, box: SecretBox) -> None:
@@ -60,7 +63,7 @@ async def reconcile_all(maker: async_sessionmaker[AsyncSession], settings: Setti
 
 
 async def _reconcile_organization(maker: async_sessionmaker[AsyncSession], settings: Settings, box: SecretBox,
-                                  organization: Organization, org_dir: Path) -> None:
+                                  organization: OrganizationRef, org_dir: Path) -> None:
     async for session in session_scope(maker, mode=READ):
         known = await config.known_revisions(session, organization.id)
         last = (await session.execute(
