@@ -194,5 +194,5 @@ def _extension_or_next(value: object) -> int | Literal["next"]:
 ExtensionOrNext = Annotated[
     int | Literal["next"],
     PlainValidator(_extension_or_next),
-    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1, "maximum": 99_999_999}, {"type": "string", "enum": ["next"]}]}),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1, "maximum": 99_999_999}, {"type": "string", "const": "next"}]}),
 ]

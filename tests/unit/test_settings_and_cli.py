@@ -96,3 +96,43 @@ def test_the_cli_migrates_creates_an_admin_and_applies(cli_env):
     assert (cli_env / "generated" / "default" / "current" / "kamailio" / "subscriber").exists()
     unknown = runner.invoke(cli, ["apply", "--organization", "nope"])
     assert unknown.exit_code != 0
+
+
+def _centralino(*args: str, env: dict[str, str], cwd) -> "subprocess.CompletedProcess[str]":
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).parent / "centralino"), *args]
+    return subprocess.run(command, env={**os.environ, **env}, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def _one_line_error(result) -> str:
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_a_database_that_cannot_be_reached_at_start_up_is_one_clear_line(tmp_path):
+    env = {"CENTRALINO_DATABASE_URL": "postgresql+asyncpg://centralino:hunter2@127.0.0.1:1/centralino",
+           "CENTRALINO_SECRET_KEY": "k" * 40, "CENTRALINO_ENCRYPTION_KEY": "e" * 40}
+
+    for command in (("migrate",), ("serve", "--port", "1")):
+        line = _one_line_error(_centralino(*command, env=env, cwd=tmp_path))
+
+        assert line.startswith("error: cannot migrate the database at postgresql+asyncpg://centralino:***@127.0.0.1:1/")
+        assert "hunter2" not in line
+    line = _one_line_error(_centralino("serve", "--no-migrate", "--port", "1", env=env, cwd=tmp_path))
+    assert line.startswith("error: cannot reach the database at")
+
+
+def test_serving_an_unmigrated_database_without_migrating_says_to_run_migrate(tmp_path):
+    env = {"CENTRALINO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+           "CENTRALINO_SECRET_KEY": "k" * 40, "CENTRALINO_ENCRYPTION_KEY": "e" * 40}
+    (tmp_path / "empty.db").touch()
+
+    line = _one_line_error(_centralino("serve", "--no-migrate", env=env, cwd=tmp_path))
+
+    assert "not migrated" in line and "run `centralino migrate`" in line
