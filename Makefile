@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench openapi system-packages clean
+.PHONY: run test bench bench-api openapi system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP) system-packages
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench.apply_bench
+
+# The API throughput benchmark needs wrk (Debian package), installed here when run as root.
+bench-api: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
+	$(VENV)/bin/python -m bench.api_bench
 
 openapi: $(STAMP)
 	$(VENV)/bin/centralino openapi --output openapi/openapi.json

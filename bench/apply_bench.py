@@ -23,7 +23,7 @@ import asyncpg
 from sqlalchemy import event, insert
 
 from app.core.context import Context, system_principal
-from app.core.db import create_engine, create_sessionmaker, session_scope
+from app.core.db import PHASED, create_engine, create_sessionmaker, session_scope
 from app.core.migrations import upgrade_async
 from app.core.security import SecretBox, generate_auth_id, generate_sip_password
 from app.core.settings import Settings
@@ -64,7 +64,7 @@ async def build_organization(maker, box: SecretBox, index: int, accounts: int) -
 
 
 async def apply_once(maker, settings: Settings, box: SecretBox, org: Organization) -> bool:
-    async for session in session_scope(maker):
+    async for session in session_scope(maker, mode=PHASED):  # as the API runs it
         ctx = Context(session=session, principal=system_principal(org, "bench"), settings=settings, request_id=None,
                       secret_box=box)
         result = await config.apply(ctx, ApplyRequest())

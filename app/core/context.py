@@ -194,14 +194,12 @@ async def _principal_from_jwt(session: AsyncSession, settings: Settings, token: 
 
 async def get_principal(
     request: Request, session: SessionDep, settings: SettingsDep,
-    _jwt: Annotated[str | None, Depends(oauth2_scheme)],
-    _key: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
 ) -> Principal:
     """Authenticate the bearer credential (JWT or API key) and pick the organization acted on."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = (bearer or "").strip()
+    if not token:
         raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token or API key>'")
     if token.startswith(API_KEY_PREFIX):
         principal = await _principal_from_api_key(request, session, token)

@@ -136,3 +136,14 @@ def test_serving_an_unmigrated_database_without_migrating_says_to_run_migrate(tm
     line = _one_line_error(_centralino("serve", "--no-migrate", env=env, cwd=tmp_path))
 
     assert "not migrated" in line and "run `centralino migrate`" in line
+
+
+def test_the_readme_documents_every_setting_that_exists():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme[readme.index("## Settings"):readme.index("## Configuration: save, then apply")]
+
+    missing = [f"CENTRALINO_{name.upper()}" for name in Settings.model_fields
+               if f"`CENTRALINO_{name.upper()}`" not in table]
+    assert missing == [], f"README's settings table lacks {missing}"
