@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.context import PrincipalCache
 from app.core.db import create_engine, create_sessionmaker, session_scope
 from app.core.errors import HEADER_DOCS, Problem, install_error_handlers, problem_responses
 from app.core.guard import RequestGuard
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.secret_box = SecretBox(settings.fernet_key_material())
         app.state.password_hasher = PasswordHasher(settings.password_hash_concurrency)
         app.state.login_queue = LoginQueue(settings.login_max_in_flight)
+        app.state.principal_cache = PrincipalCache()
         try:
             if app.state.bootstrap:
                 async for session in session_scope(app.state.sessionmaker):

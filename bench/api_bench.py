@@ -34,7 +34,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 from sqlalchemy import insert, select
 
@@ -44,8 +43,8 @@ from app.core.security import SecretBox, generate_auth_id, generate_sip_password
 from app.core.settings import Settings
 from app.models import Organization, SipAccount, User
 from app.services.bootstrap import ensure_bootstrap
+from bench.databases import create_database, drop_database
 
-PG_ADMIN_DSN = os.environ.get("CENTRALINO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_PASSWORD = "bench-Admin-Pass-123"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -185,13 +184,7 @@ def login(base: str) -> tuple[dict[str, str], str]:
 
 def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
     workdir = Path(tempfile.mkdtemp(prefix=f"centralino-api-bench-{backend}-"))
-    database = None
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-    else:
-        database = f"centralino_apibench_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
-        url = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
+    url, database = asyncio.run(create_database(backend, workdir, "centralino_apibench"))
     lines = []
     try:
         upgrade(url)
@@ -199,12 +192,13 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
         (workdir / "create.lua").write_text(CREATE_SCRIPT)
         (workdir / "login.lua").write_text(LOGIN_SCRIPT)
         port, bare_port = free_port(), free_port()
-        # The throttle opened wide, so that every wrong login is hashed (the admission limit stays as configured).
-        flood_env = {"CENTRALINO_LOGIN_MAX_FAILURES": "100000000", "CENTRALINO_LOGIN_CLIENT_MAX_FAILURES": "100000000",
-                     "CENTRALINO_LOGIN_FAILURE_DELAY": "0"}
+        # The throttle opened wide, so that every wrong login of the flood is hashed (the admission limit stays
+        # as configured) and the bench's own logins after it are not refused.
+        env = service_env(url, workdir, CENTRALINO_LOGIN_MAX_FAILURES="100000000",
+                          CENTRALINO_LOGIN_CLIENT_MAX_FAILURES="100000000", CENTRALINO_LOGIN_FAILURE_DELAY="0")
         run = dict(duration=args.duration, connections=args.connections)
         with server(bare_command(bare_port), service_env(url, workdir), bare_port, ROOT), \
-                server(serve_command(port, 1), service_env(url, workdir, **flood_env), port, workdir):
+                server(serve_command(port, 1), env, port, workdir):
             base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
             headers, user_id = login(base)
             cases = [("list users (limit 50)", "/api/v1/users?limit=50", None, True),
@@ -243,25 +237,16 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
         for workers in args.workers:
             if workers == 1:
                 continue
-            with server(serve_command(port, workers), service_env(url, workdir), port, workdir):
+            with server(serve_command(port, workers), env, port, workdir):
                 headers, _ = login(f"http://127.0.0.1:{port}")
                 scaled = wrk(f"http://127.0.0.1:{port}/api/v1/users?limit=50", headers=headers, **run)
                 lines.append(f"  list users with --workers {workers}: {scaled.rate:.0f} req/s "
                              f"(p50 {scaled.p50_ms:.2f} ms, p99 {scaled.p99_ms:.2f} ms)")
                 print(lines[-1], flush=True)
     finally:
-        if database is not None:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        asyncio.run(drop_database(database))
         shutil.rmtree(workdir, ignore_errors=True)
     return lines
-
-
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 def _median(loads: list[Load | None]) -> Load | None:

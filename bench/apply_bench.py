@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import event, insert
 
 from app.core.context import Context, system_principal
+from bench.databases import create_database, drop_database
 from app.core.db import PHASED, create_engine, create_sessionmaker, session_scope
 from app.core.migrations import upgrade_async
 from app.core.security import SecretBox, generate_auth_id, generate_sip_password
@@ -32,7 +31,6 @@ from app.models.config import ApplyRequest
 from app.models.organizations import OrganizationCreate
 from app.services import config, organizations
 
-PG_ADMIN_DSN = os.environ.get("CENTRALINO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def peak_rss_mb() -> float:
@@ -73,15 +71,7 @@ async def apply_once(maker, settings: Settings, box: SecretBox, org: Organizatio
 
 async def run_backend(backend: str, orgs: int, accounts: int) -> list[str]:
     work = Path(tempfile.mkdtemp(prefix=f"centralino-bench-{backend}-"))
-    database_name = None
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
-    else:
-        database_name = f"centralino_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(PG_ADMIN_DSN)
-        await admin.execute(f'CREATE DATABASE "{database_name}"')
-        await admin.close()
-        url = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{database_name}"
+    url, database_name = await create_database(backend, work, "centralino_bench")
     lines = []
     try:
         await upgrade_async(url)
@@ -122,10 +112,7 @@ async def run_backend(backend: str, orgs: int, accounts: int) -> list[str]:
                          f"per org, peak RSS {peak_rss_mb():.0f} MB (building them took {build_seconds:.1f} s)")
         await engine.dispose()
     finally:
-        if database_name:
-            admin = await asyncpg.connect(PG_ADMIN_DSN)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
-            await admin.close()
+        await drop_database(database_name)
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)

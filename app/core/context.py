@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import PHASED, READ, WRITE, after_commit, session_scope
+from app.core.db import PHASED, READ, WRITE, after_commit, is_sqlite, session_scope
 from app.core.errors import Forbidden, NotFound, Unauthorized
 from app.core.permissions import BUILTIN_ROLES
 from app.core.security import API_KEY_PREFIX, PasswordHasher, SecretBox, decode_access_token, hash_api_key
@@ -129,11 +129,13 @@ def _note_api_key_use(request: Request, session: AsyncSession, api_key_id: uuid.
 
 
 # The principal is resolved in one query, with statements built once (building and caching a
-# statement costs more than running it on every request).
+# statement costs more than running it on every request). The query returns the versions of the
+# organization's settings and of the role's permissions; their values come from a per-process cache
+# and are read again only when a version changed (so they are never stale).
 _users, _roles, _organizations, _keys = User.__table__, Role.__table__, Organization.__table__, ApiKey.__table__
+_LINKED = (_roles.c.id, _roles.c.version, _organizations.c.id, _organizations.c.version)
 _API_KEY_PRINCIPAL = (
-    select(_keys.c.id, _keys.c.name, _keys.c.scope, _keys.c.last_used_at, _roles.c.name, _roles.c.permissions,
-           *ORGANIZATION_COLUMNS)
+    select(_keys.c.id, _keys.c.name, _keys.c.scope, _keys.c.last_used_at, *_LINKED)
     .select_from(_keys.join(_roles, _roles.c.id == _keys.c.role_id)
                  .join(_organizations, _organizations.c.id == _keys.c.organization_id))
     .where(_keys.c.key_hash == bindparam("key_hash"), _keys.c.revoked_at.is_(None))
@@ -141,38 +143,80 @@ _API_KEY_PRINCIPAL = (
 # Only a user whose login still exists, is active and whose credentials have not changed since
 # the token was issued.
 _USER_PRINCIPAL = (
-    select(_users.c.username, _users.c.scope, _users.c.is_platform_admin, _roles.c.name, _roles.c.permissions,
-           *ORGANIZATION_COLUMNS)
+    select(_users.c.username, _users.c.scope, _users.c.is_platform_admin, *_LINKED)
     .select_from(_users.join(_roles, _roles.c.id == _users.c.role_id)
                  .join(_organizations, _organizations.c.id == _users.c.organization_id))
     .where(_users.c.id == bindparam("user_id"), _users.c.username.is_not(None), _users.c.active.is_(True),
            _users.c.auth_version == bindparam("version"))
 )
 _ORGANIZATION_BY_SLUG = select(*ORGANIZATION_COLUMNS).where(_organizations.c.slug == bindparam("slug"))
+_ORGANIZATION_BY_ID = select(*ORGANIZATION_COLUMNS).where(_organizations.c.id == bindparam("id"))
+_ROLE_BY_ID = select(_roles.c.name, _roles.c.permissions, _roles.c.version).where(_roles.c.id == bindparam("id"))
 
 
-def _organization(row, start: int) -> OrganizationRef:
-    return OrganizationRef(*row[start:start + len(ORGANIZATION_COLUMNS)])
+@dataclass(frozen=True, slots=True)
+class RoleRef:
+    """A role as a principal carries it."""
+
+    name: str
+    permissions: frozenset[str]
+    version: int
+
+
+class PrincipalCache:
+    """Organization settings and role permissions by id, each valid for the version it was read at."""
+
+    def __init__(self, max_entries: int = 10_000):
+        self.max_entries = max_entries
+        self.organizations: dict[uuid.UUID, OrganizationRef] = {}
+        self.roles: dict[uuid.UUID, RoleRef] = {}
+
+    async def organization(self, session: AsyncSession, organization_id: uuid.UUID, version: int) -> OrganizationRef:
+        cached = self.organizations.get(organization_id)
+        if cached is None or cached.version != version:
+            row = (await session.execute(_ORGANIZATION_BY_ID, {"id": organization_id})).one()
+            cached = self._keep(self.organizations, organization_id, OrganizationRef(*row))
+        return cached
+
+    async def role(self, session: AsyncSession, role_id: uuid.UUID, version: int) -> RoleRef:
+        cached = self.roles.get(role_id)
+        if cached is None or cached.version != version:
+            name, permissions, stored_version = (await session.execute(_ROLE_BY_ID, {"id": role_id})).one()
+            cached = self._keep(self.roles, role_id, RoleRef(name, frozenset(permissions), stored_version))
+        return cached
+
+    def _keep(self, entries: dict, key: uuid.UUID, value):
+        if len(entries) >= self.max_entries:
+            entries.clear()
+        entries[key] = value
+        return value
+
+
+async def _linked(request: Request, session: AsyncSession, row, start: int) -> tuple[RoleRef, OrganizationRef]:
+    role_id, role_version, organization_id, organization_version = row[start:start + 4]
+    cache: PrincipalCache = request.app.state.principal_cache
+    return (await cache.role(session, role_id, role_version),
+            await cache.organization(session, organization_id, organization_version))
 
 
 async def _principal_from_api_key(request: Request, session: AsyncSession, key: str) -> Principal:
     row = (await session.execute(_API_KEY_PRINCIPAL, {"key_hash": hash_api_key(key)})).first()
     if row is None:
         raise Unauthorized("Invalid or revoked API key")
-    key_id, key_name, scope, last_used_at, role_name, permissions = row[:6]
-    organization = _organization(row, 6)
+    key_id, key_name, scope, last_used_at = row[:4]
+    role, organization = await _linked(request, session, row, 4)
     now = datetime.now(UTC)
     # Record use at most once a minute, so a busy CRM does not write on every call.
     if last_used_at is None or now - last_used_at > timedelta(minutes=1):
         _note_api_key_use(request, session, key_id, now)
     return Principal(
         kind=PrincipalKind.api_key, id=key_id, name=f"api-key:{key_name}", home_organization=organization,
-        organization=organization, role=role_name, permissions=frozenset(permissions),
+        organization=organization, role=role.name, permissions=role.permissions,
         scope=ManagementScope(scope), platform_admin=False, user_id=None,
     )
 
 
-async def _principal_from_jwt(session: AsyncSession, settings: Settings, token: str) -> Principal:
+async def _principal_from_jwt(request: Request, session: AsyncSession, settings: Settings, token: str) -> Principal:
     claims = decode_access_token(settings, token)
     if claims is None:
         raise Unauthorized("Invalid or expired token")
@@ -183,11 +227,11 @@ async def _principal_from_jwt(session: AsyncSession, settings: Settings, token: 
     row = (await session.execute(_USER_PRINCIPAL, {"user_id": user_id, "version": claims["ver"]})).first()
     if row is None:
         raise Unauthorized("Invalid or expired token")
-    username, scope, platform_admin, role_name, permissions = row[:5]
-    organization = _organization(row, 5)
+    username, scope, platform_admin = row[:3]
+    role, organization = await _linked(request, session, row, 3)
     return Principal(
         kind=PrincipalKind.user, id=user_id, name=username, home_organization=organization,
-        organization=organization, role=role_name, permissions=frozenset(permissions),
+        organization=organization, role=role.name, permissions=role.permissions,
         scope=ManagementScope(scope or "own"), platform_admin=platform_admin, user_id=user_id,
     )
 
@@ -201,10 +245,22 @@ async def get_principal(
     token = (bearer or "").strip()
     if not token:
         raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token or API key>'")
+    if transaction_mode(request) == WRITE and is_sqlite(session):
+        # On SQLite a writing transaction holds the database's only write lock from its first
+        # statement: the principal is read outside it, so the lock is taken only for the work itself.
+        async for lookup in session_scope(request.app.state.sessionmaker, mode=READ):
+            principal = await _resolve_principal(request, lookup, settings, token)
+    else:
+        principal = await _resolve_principal(request, session, settings, token)
+    request.state.principal = principal
+    return principal
+
+
+async def _resolve_principal(request: Request, session: AsyncSession, settings: Settings, token: str) -> Principal:
     if token.startswith(API_KEY_PREFIX):
         principal = await _principal_from_api_key(request, session, token)
     else:
-        principal = await _principal_from_jwt(session, settings, token)
+        principal = await _principal_from_jwt(request, session, settings, token)
     wanted = request.headers.get("x-organization")
     if wanted and wanted != principal.home_organization.slug:
         if not principal.platform_admin:
@@ -212,14 +268,12 @@ async def get_principal(
         row = (await session.execute(_ORGANIZATION_BY_SLUG, {"slug": wanted})).first()
         if row is None:
             raise NotFound(f"Organization '{wanted}' not found")
-        target = _organization(row, 0)
         # A platform admin acts as the owner of the organization it switched to.
         principal = Principal(
             kind=principal.kind, id=principal.id, name=principal.name, home_organization=principal.home_organization,
-            organization=target, role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]),
+            organization=OrganizationRef(*row), role="owner", permissions=frozenset(BUILTIN_ROLES["owner"][1]),
             scope=ManagementScope.all, platform_admin=True, user_id=principal.user_id,
         )
-    request.state.principal = principal
     return principal
 
 

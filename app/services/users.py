@@ -174,6 +174,8 @@ async def _resolve_role(ctx: Context, name: str, errors: FieldErrors, loc: list)
 async def create(ctx: Context, payload: UserCreate) -> UserView:
     """Create a user; with ``extension`` also create (or take from the pool) its SIP account, atomically."""
     require_scope_all(ctx.principal, "Creating users")
+    # Hashed before the first statement: on SQLite the transaction holds the only write lock from then on.
+    password_hash = await ctx.hasher.hash(payload.access.password) if payload.access is not None else None
     if payload.extension is not None and not ctx.principal.can("sip_accounts.write"):
         raise Forbidden("Giving a user an extension needs the permission sip_accounts.write")
     session, org = ctx.session, ctx.organization
@@ -196,7 +198,7 @@ async def create(ctx: Context, payload: UserCreate) -> UserView:
         organization_id=org.id, **payload.model_dump(exclude={"access", "extension", "email"}), email=email,
         voicemail_pin_encrypted=ctx.secret_box.encrypt(generate_pin()),
     )
-    await _apply_access(ctx, user, payload.access, role)
+    _apply_access(user, payload.access, role, password_hash)
     session.add(user)
     await session.flush()
     await audit.record(ctx, "user.create", RESOURCE, user.id, after=audit.snapshot(user), config_change=True)
@@ -238,12 +240,12 @@ async def _take_over(ctx: Context, account: SipAccount, user: User) -> tuple[Sip
     return account, await sip_accounts.assign(ctx, account, user.id)
 
 
-async def _apply_access(ctx: Context, user: User, access: UserAccessIn | None, role: Role | None) -> None:
+def _apply_access(user: User, access: UserAccessIn | None, role: Role | None, password_hash: str | None) -> None:
     if access is None:
         user.username = user.password_hash = user.role_id = user.scope = None
         return
     user.username = access.username
-    user.password_hash = await ctx.hasher.hash(access.password)
+    user.password_hash = password_hash
     user.role_id = role.id
     user.scope = access.scope
 
@@ -252,6 +254,8 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
     """JSON merge patch of a user; login changes are checked against escalation."""
     user, principal = view.user, ctx.principal
     changes = payload.model_dump(exclude_unset=True)
+    new_password = payload.access.password if payload.access is not None else None
+    password_hash = await ctx.hasher.hash(new_password) if new_password is not None else None
     is_self = principal.user_id == user.id
     if not is_self:
         await roles.check_authority_over(ctx.session, principal, user, "change")
@@ -282,7 +286,7 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
             raise Conflict.field(["body", "email"], f"Email {changes['email']} is already used by another user", "email-taken")
     before = audit.snapshot(user)
     if "access" in changes:
-        await _change_access(ctx, user, access_patch, role, is_self)
+        await _change_access(ctx, user, access_patch, role, is_self, password_hash)
         changes.pop("access")
         view.role_name = (role.name if role else view.role_name) if user.username else None
     for name, value in changes.items():
@@ -295,7 +299,8 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
     return view
 
 
-async def _change_access(ctx: Context, user: User, patch: UserAccessPatch | None, role: Role | None, is_self: bool) -> None:
+async def _change_access(ctx: Context, user: User, patch: UserAccessPatch | None, role: Role | None, is_self: bool,
+                         password_hash: str | None) -> None:
     principal = ctx.principal
     only_password = patch is not None and patch.model_dump(exclude_unset=True).keys() <= {"password"}
     if not (is_self and only_password):
@@ -306,7 +311,7 @@ async def _change_access(ctx: Context, user: User, patch: UserAccessPatch | None
     if not is_self:
         await roles.check_authority_over(ctx.session, principal, user, "change the login of")
     if patch is None:
-        await _apply_access(ctx, user, None, None)
+        _apply_access(user, None, None, None)
         return
     if patch.username is not None and patch.username != user.username:
         if await _username_taken(ctx.session, patch.username, exclude=user.id):
@@ -322,8 +327,8 @@ async def _change_access(ctx: Context, user: User, patch: UserAccessPatch | None
     elif user.role_id is None:
         default_role = await roles.by_name(ctx.session, user.organization_id, "user")
         user.role_id, user.scope = default_role.id, "own"
-    if patch.password is not None:
-        user.password_hash = await ctx.hasher.hash(patch.password)
+    if password_hash is not None:
+        user.password_hash = password_hash
 
 
 async def delete(ctx: Context, view: UserView) -> None:

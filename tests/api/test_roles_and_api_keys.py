@@ -219,3 +219,23 @@ async def test_an_api_key_cannot_mint_a_key_with_more_rights_than_its_own(api):
     response = await api.post(KEYS, json={"name": "Escalate", "role": "owner"}, headers=bearer(key["key"]))
 
     problem(response, 403)
+
+
+async def test_a_changed_role_applies_to_its_holders_next_request_and_not_later(api):
+    role = (await api.post(ROLES, json={"name": "helpdesk", "permissions": ["users.read"]})).json()
+    _, helper = await api.user_with_role("helpdesk", "all")
+    assert (await api.get("/api/v1/users", headers=helper)).status_code == 200
+
+    await api.patch(f"{ROLES}/{role['id']}", json={"permissions": ["sip_accounts.read"]})
+
+    problem(await api.get("/api/v1/users", headers=helper), 403)
+    assert (await api.get("/api/v1/sip-accounts", headers=helper)).status_code == 200
+
+
+async def test_changed_organization_settings_apply_to_the_next_request(api):
+    _, admin = await api.user_with_role("admin", "all")
+    assert (await api.post("/api/v1/sip-accounts", json={"extension": 1500}, headers=admin)).status_code == 422
+
+    await api.patch("/api/v1/organization", json={"extension_max": 1999})
+
+    assert (await api.post("/api/v1/sip-accounts", json={"extension": 1500}, headers=admin)).status_code == 201

@@ -98,7 +98,7 @@ def test_the_cli_migrates_creates_an_admin_and_applies(cli_env):
     assert unknown.exit_code != 0
 
 
-def _centralino(*args: str, env: dict[str, str], cwd) -> "subprocess.CompletedProcess[str]":
+def _centralino(*args: str, env: dict[str, str], cwd):
     import os
     import subprocess
     import sys
