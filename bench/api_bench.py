@@ -107,9 +107,9 @@ wrk.body = "username=admin&password=not-the-password"
 
 @contextmanager
 def server(target: list[str], env: dict[str, str], port: int, workdir: Path):
-    """Run an HTTP server process until the block ends; wait until it answers."""
+    """Run an HTTP server process (from the checkout, logging into ``workdir``) until the block ends."""
     log = open(workdir / f"server-{port}.log", "w")
-    process = subprocess.Popen(target, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+    process = subprocess.Popen(target, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -197,7 +197,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
         env = service_env(url, workdir, CENTRALINO_LOGIN_MAX_FAILURES="100000000",
                           CENTRALINO_LOGIN_CLIENT_MAX_FAILURES="100000000", CENTRALINO_LOGIN_FAILURE_DELAY="0")
         run = dict(duration=args.duration, connections=args.connections)
-        with server(bare_command(bare_port), service_env(url, workdir), bare_port, ROOT), \
+        with server(bare_command(bare_port), service_env(url, workdir), bare_port, workdir), \
                 server(serve_command(port, 1), env, port, workdir):
             base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
             headers, user_id = login(base)

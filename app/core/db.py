@@ -14,9 +14,13 @@ Every session runs in one of three modes (the ``MODE`` execution option):
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 
 from sqlalchemy import URL, event, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.util import await_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.settings import Settings
@@ -44,11 +48,26 @@ def create_engine(settings: Settings) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        writers = WriterQueue()
+
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection):  # pragma: no cover - trivial
             mode = connection.get_execution_options().get(MODE, WRITE)
-            if mode != READ:  # reads run without a transaction (autocommit)
-                connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == WRITE else "BEGIN")
+            if mode == WRITE:
+                writers.enter(connection)
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                except BaseException:
+                    writers.leave(connection)
+                    raise
+            elif mode == PHASED:
+                connection.exec_driver_sql("BEGIN")
+            # READ: no transaction at all (autocommit)
+
+        @event.listens_for(engine.sync_engine, "commit")
+        @event.listens_for(engine.sync_engine, "rollback")
+        def _sqlite_end(connection):  # pragma: no cover - trivial
+            writers.leave(connection)
 
         return engine
     # No pre-ping: it costs a round trip per request. A connection the server dropped fails its
@@ -61,6 +80,33 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=20,
         pool_recycle=1800,
     )
+
+
+class WriterQueue:
+    """This process's SQLite writers, one at a time, first come first served.
+
+    SQLite has one write lock; a writer that finds it taken sleeps and retries (the busy
+    handler), so under load writers wait in growing naps and the lock goes to whoever
+    retries first. In one process they queue here instead, and each takes the lock the
+    moment the previous one commits. (Other processes still meet at SQLite's lock.)
+    Runs inside SQLAlchemy's greenlet, where ``await_`` may wait for the asyncio lock.
+    """
+
+    TIMEOUT = 30.0  # as SQLite's busy timeout: then the request fails with 503, never hangs
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    def enter(self, connection) -> None:
+        try:
+            await_(asyncio.wait_for(self._lock.acquire(), self.TIMEOUT))
+        except TimeoutError:
+            raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")) from None
+        connection.info["centralino_writer"] = True
+
+    def leave(self, connection) -> None:
+        if connection.info.pop("centralino_writer", False):
+            self._lock.release()
 
 
 def _existing_sqlite_file(database_url: str) -> URL:
