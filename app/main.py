@@ -169,3 +169,10 @@ def _customize_openapi(app: FastAPI) -> None:
 def _openapi_response(documented: dict[str, Any]) -> dict[str, Any]:
     """An entry of ``problem_responses`` as it appears in the OpenAPI document."""
     return {key: value for key, value in documented.items() if key != "model"}
+
+
+def __getattr__(name: str) -> Any:
+    """``app.main:app`` for ASGI servers and tools, built on first access (not at import) from the settings."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
