@@ -189,6 +189,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def database_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` means the database cannot be reached now (a 503 to retry), not a bug or bad input."""
+    if isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("sqlite3"):
+        # SQLite reports outages and its own bugs alike as OperationalError: only the former are a 503.
+        return any(symptom in str(exc.orig).lower() for symptom in _SQLITE_OUTAGES)
     if isinstance(exc, (ConnectionError, TimeoutError, PoolTimeout, OperationalError, InterfaceError)):
         return True
     if isinstance(exc, DBAPIError):
@@ -203,6 +206,9 @@ def database_unavailable(exc: BaseException) -> bool:
 
 _NETWORK_ERRNOS = {getattr(errno, name) for name in ("ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH",
                                                      "ETIMEDOUT", "EPIPE", "ECONNABORTED") if hasattr(errno, name)}
+_SQLITE_OUTAGES = ("database is locked", "unable to open database", "no such table", "disk i/o error",
+                   "database disk image is malformed", "attempt to write a readonly database",
+                   "database or disk is full")
 RETRY_AFTER_SECONDS = "5"
 
 
