@@ -21,8 +21,8 @@ from app.core.logs import install_log_masking
 from app.core.ratelimit import RateLimiter
 from app.core.security import PasswordHasher, SecretBox
 from app.core.settings import Settings, get_settings
-from app.routers import (api_keys, audit, auth, config, devices, health, organizations, provisioning, roles,
-                         sip_accounts, users)
+from app.routers import (api_keys, audit, auth, config, devices, groups, health, organizations, provisioning,
+                         roles, sip_accounts, users)
 from app.routers.docs import install_docs
 from app.services.auth import LoginQueue
 from app.services.bootstrap import ensure_bootstrap
@@ -38,8 +38,8 @@ Authenticate with `POST /api/v1/auth/token` (OAuth2 password flow) or an API key
 `errors` entry per bad field. Lists take `limit`, `offset`, `sort` and `q`; single resources carry an
 `ETag` that writes may send back in `If-Match`; `POST` accepts `Idempotency-Key`."""
 
-TAGS = ("auth", "api-keys", "organizations", "roles", "users", "sip-accounts", "devices", "config", "audit",
-        "operations")
+TAGS = ("auth", "api-keys", "organizations", "roles", "users", "groups", "sip-accounts", "devices", "config",
+        "audit", "operations")
 EXPOSED_HEADERS = ["ETag", "Location", "WWW-Authenticate", "X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 
 
@@ -120,7 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["*"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS)
     app.add_middleware(RequestIdMiddleware)
     routers = (auth.router, api_keys.router, organizations.router, organizations.own_router, roles.permissions_router,
-               roles.router, users.router, sip_accounts.router, devices.router, config.router, audit.router,
+               roles.router, users.router, groups.router, sip_accounts.router, devices.router, config.router,
+               audit.router,
                provisioning.router, health.router)
     for router in routers:
         app.include_router(router)

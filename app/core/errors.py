@@ -32,6 +32,15 @@ class FieldError(BaseModel):
     type: str
 
 
+class ProblemReferrer(BaseModel):
+    """Something whose destination points at the resource a request wanted to delete."""
+
+    type: str = Field(examples=["group"])
+    id: str
+    name: str
+    field: str = Field(examples=["no_answer_destination"])
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem document."""
 
@@ -40,6 +49,8 @@ class Problem(BaseModel):
     status: int = Field(examples=[422])
     detail: str | None = Field(default=None, examples=["Extension must be between 100 and 999"])
     errors: list[FieldError] | None = None
+    referrers: list[ProblemReferrer] | None = Field(
+        default=None, description="With a 409 `in-use`: what still points at the resource")
 
 
 class DomainError(Exception):
@@ -50,13 +61,14 @@ class DomainError(Exception):
     title = "Bad request"
 
     def __init__(self, detail: str, *, errors: Sequence[FieldError] | None = None, headers: dict[str, str] | None = None,
-                 slug: str | None = None):
+                 slug: str | None = None, extra: dict[str, Any] | None = None):
         super().__init__(detail)
         self.detail = detail
         if slug is not None:  # a more precise problem type, e.g. "extension-in-use", for clients to branch on
             self.slug = slug
         self.errors = list(errors) if errors else None
         self.headers = headers or {}
+        self.extra = extra or {}  # more Problem members, e.g. "referrers"
 
 
 class NotFound(DomainError):
@@ -122,7 +134,8 @@ class FieldErrors:
 
 
 def problem_response(status: int, detail: str | None, *, slug: str | None = None, title: str | None = None,
-                     errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+                     errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+                     extra: dict[str, Any] | None = None) -> JSONResponse:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     body = Problem(
         type=PROBLEM_TYPE_BASE + (slug or phrase.lower().replace(" ", "-")),
@@ -130,6 +143,7 @@ def problem_response(status: int, detail: str | None, *, slug: str | None = None
         status=status,
         detail=detail,
         errors=errors,
+        **(extra or {}),
     ).model_dump(exclude_none=True)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -149,7 +163,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         return problem_response(exc.status_code, exc.detail, slug=exc.slug, title=exc.title,
-                                errors=exc.errors, headers=exc.headers)
+                                errors=exc.errors, headers=exc.headers, extra=exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

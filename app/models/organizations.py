@@ -28,6 +28,9 @@ class Organization(SQLModel, table=True):
     default_permission_level: int = 10
     timezone: str = Field(default="UTC", max_length=64)
     ring_timeout: int = 20
+    # The call parking lot: its extension, then ``parking_slots`` numbers after it (None: no lot).
+    parking_extension: int | None = None
+    parking_slots: int = 10
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
     version: int = Field(default=1)
@@ -50,6 +53,8 @@ class OrganizationRef:
     default_permission_level: int
     timezone: str
     ring_timeout: int
+    parking_extension: int | None
+    parking_slots: int
     created_at: datetime
     updated_at: datetime
     version: int
@@ -80,11 +85,19 @@ class OrganizationCreate(RequestBody):
     timezone: TimeZone = "UTC"
     ring_timeout: StrictInt = PydanticField(default=20, ge=5, le=300,
                                             description="Seconds an extension rings before voicemail")
+    parking_extension: StrictInt | None = PydanticField(
+        default=None, ge=1, le=99_999_999,
+        description="The call parking lot's number; the slots take the numbers after it (null: no parking)")
+    parking_slots: StrictInt = PydanticField(default=10, ge=1, le=100, description="Parked calls the lot holds")
 
     @model_validator(mode="after")
     def _range(self) -> OrganizationCreate:
         if self.extension_min > self.extension_max:
             raise ValueError("extension_min must not be greater than extension_max")
+        if self.parking_extension is not None and not (
+                self.extension_min <= self.parking_extension
+                and self.parking_extension + self.parking_slots <= self.extension_max):
+            raise ValueError("the parking lot (parking_extension and its slots) must lie within the extension range")
         return self
 
 
@@ -99,6 +112,8 @@ class OrganizationUpdate(RequestBody):
     default_permission_level: PermissionLevel | None = None
     timezone: TimeZone | None = None
     ring_timeout: StrictInt | None = PydanticField(default=None, ge=5, le=300)
+    parking_extension: StrictInt | None = PydanticField(default=None, ge=1, le=99_999_999)
+    parking_slots: StrictInt | None = PydanticField(default=None, ge=1, le=100)
 
 
 class OrganizationRead(ApiModel):
@@ -114,6 +129,8 @@ class OrganizationRead(ApiModel):
     default_permission_level: int
     timezone: str
     ring_timeout: int
+    parking_extension: int | None
+    parking_slots: int
     created_at: datetime
     updated_at: datetime
 

@@ -13,6 +13,7 @@ from app.core.validation import (Email, ExtensionOrNext, Language, LoginPassword
                                  PhoneNumber, Username)
 from app.models.base import ApiModel, Page, RequestBody, TenantRow
 from app.models.enums import ManagementScope, PresenceStatus, PrincipalKind
+from app.models.groups import GroupReference, UserGroupRead
 
 
 class User(TenantRow, table=True):
@@ -96,6 +97,9 @@ class UserCreate(RequestBody):
     voicemail_enabled: bool = False
     active: bool = PydanticField(default=True, description="An inactive user cannot log in")
     access: UserAccessIn | None = None
+    groups: list[GroupReference] | None = PydanticField(
+        default=None, max_length=100,
+        description="Groups (ids or names) the user joins as a member; omitted: the DEFAULT group")
     extension: ExtensionOrNext | None = PydanticField(
         default=None,
         description='Create and assign a SIP account in the same transaction: a number, or "next" for the lowest free one',
@@ -119,6 +123,10 @@ class UserUpdate(RequestBody):
     voicemail_enabled: bool | None = None
     active: bool | None = PydanticField(default=None, description="false: the user's login and tokens stop working")
     access: UserAccessPatch | None = PydanticField(default=None, description="null removes the user's login")
+    groups: list[GroupReference] | None = PydanticField(
+        default=None, max_length=100,
+        description="The groups (ids or names) the user belongs to, exactly: it leaves the others and joins new ones "
+                    "as a member; in groups it stays in its role and rights are kept")
 
 
 class UserRead(ApiModel):
@@ -139,6 +147,7 @@ class UserRead(ApiModel):
     active: bool
     sip_account: SipAccountSummary | None = None
     access: UserAccessRead | None = None
+    groups: list[UserGroupRead] = PydanticField(default_factory=list)
     created_at: datetime
     updated_at: datetime
 

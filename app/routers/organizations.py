@@ -27,8 +27,9 @@ def _read(organization: Organization) -> OrganizationRead:
         id=organization.id, slug=organization.slug, name=organization.name, sip_domain=organization.sip_domain,
         sip_proxy=organization.sip_proxy, extension_min=organization.extension_min,
         extension_max=organization.extension_max, default_permission_level=organization.default_permission_level,
-        timezone=organization.timezone, ring_timeout=organization.ring_timeout, created_at=organization.created_at,
-        updated_at=organization.updated_at)
+        timezone=organization.timezone, ring_timeout=organization.ring_timeout,
+        parking_extension=organization.parking_extension, parking_slots=organization.parking_slots,
+        created_at=organization.created_at, updated_at=organization.updated_at)
 
 
 @router.post("", status_code=201, response_model=OrganizationRead, summary="Create an organization",

@@ -13,7 +13,7 @@ from app.core.pagination import ListParamsDep
 from app.models.enums import PresenceStatus
 from app.models.users import UserCreate, UserCreated, UserPage, UserRead, UserUpdate
 from app.routers.common import CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created
-from app.services import users
+from app.services import groups, users
 from app.services.idempotency import IdempotencyDep
 
 router = api_router("/users", "users")
@@ -26,9 +26,10 @@ _USER_FIELDS = ("id", "first_name", "last_name", "email", "mobile", "caller_id",
                 "updated_at")
 
 
-def _item(user, account_id, extension, account_active, role_name) -> dict:
+def _item(user, account_id, extension, account_active, role_name, groups) -> dict:
     """A user's representation from stored values (an ORM object): plain data, no input validators."""
     item = {name: getattr(user, name) for name in _USER_FIELDS}
+    item["groups"] = groups
     item["sip_account"] = ({"id": account_id, "extension": extension, "active": account_active}
                            if account_id is not None else None)
     item["access"] = ({"username": user.username, "role": role_name or "", "scope": user.scope or "own"}
@@ -36,7 +37,7 @@ def _item(user, account_id, extension, account_active, role_name) -> dict:
     return item
 
 
-def _row_item(row) -> dict:
+def _row_item(row, groups: list) -> dict:
     """The same from a row of ``users.READ_COLUMNS`` (unpacked by position: the hot path of every list)."""
     (id_, first_name, last_name, email, mobile, caller_id, language, status, directory_visible, multiple_calls,
      login_required, voicemail_enabled, active, username, scope, created_at, updated_at, _version,
@@ -49,14 +50,16 @@ def _row_item(row) -> dict:
                             if account_id is not None else None),
             "access": ({"username": username, "role": role_name or "", "scope": scope or "own"}
                        if username else None),
-            "created_at": created_at, "updated_at": updated_at}
+            "groups": groups, "created_at": created_at, "updated_at": updated_at}
 
 
-def _read(view: users.UserView, model: type[UserRead] = UserRead, **extra) -> UserRead:
+async def _read(ctx: Context, view: users.UserView, model: type[UserRead] = UserRead, **extra) -> UserRead:
     account = view.account
+    if view.groups is None:
+        view.groups = (await groups.groups_of(ctx.session, [view.user.id])).get(view.user.id, [])
     return model.model_validate({
         **_item(view.user, account.id if account else None, account.extension if account else None,
-                account.active if account else None, view.role_name), **extra})
+                account.active if account else None, view.role_name, view.groups), **extra})
 
 
 @router.post("", status_code=201, response_model=UserCreated, summary="Create a user", responses=CREATE_ERRORS,
@@ -64,11 +67,13 @@ def _read(view: users.UserView, model: type[UserRead] = UserRead, **extra) -> Us
 async def create_user(payload: UserCreate, ctx: Writers, idem: IdempotencyDep, response: Response) -> UserCreated:
     """Create a user. With `"extension": 105` or `"extension": "next"` its SIP account is created (or an
     unassigned pooled account with that number is taken over, with a new password) in the same transaction:
-    if the number is taken, nothing is created. The SIP password is in this response only."""
+    if the number is taken, nothing is created. The SIP password is in this response only. The user joins
+    the DEFAULT group unless `groups` (ids or names) says otherwise; a group manager (scope `groups`)
+    creates users only into groups it manages."""
     async def create():
         view = await users.create(ctx, payload)
         created(response, ctx.settings, f"/api/v1/users/{view.user.id}", view.user)
-        return _read(view, UserCreated, sip_password=view.sip_password)
+        return await _read(ctx, view, UserCreated, sip_password=view.sip_password)
 
     return await idem.run(ctx, 201, create, response)
 
@@ -85,8 +90,9 @@ async def list_users(
     Sort by `first_name`, `last_name`, `email`, `extension`, `status`, `created_at`, `updated_at`."""
     rows, total = await users.list_users(ctx, params, status=status, email=email, has_extension=has_extension,
                                          role=role)
-    return UserPage.model_validate({"items": [_row_item(row) for row in rows], "total": total, "limit": params.limit,
-                                    "offset": params.offset})
+    memberships = await groups.groups_of(ctx.session, [row.id for row in rows])
+    return UserPage.model_validate({"items": [_row_item(row, memberships.get(row.id, [])) for row in rows],
+                                    "total": total, "limit": params.limit, "offset": params.offset})
 
 
 @router.get("/{user_id}", response_model=UserRead, summary="Get a user", responses=ITEM_ERRORS, operation_id="users_get")
@@ -94,7 +100,8 @@ async def get_user(user_id: uuid.UUID, ctx: Readers, response: Response) -> User
     """One user, with its SIP account summary and login (never the password), and an ETag."""
     row = await users.read(ctx, user_id)
     set_etag(response, row)
-    return UserRead.model_validate(_row_item(row))
+    memberships = await groups.groups_of(ctx.session, [row.id])
+    return UserRead.model_validate(_row_item(row, memberships.get(row.id, [])))
 
 
 @router.patch("/{user_id}", response_model=UserRead, summary="Change a user", responses=WRITE_ERRORS,
@@ -109,7 +116,7 @@ async def update_user(user_id: uuid.UUID, payload: UserUpdate, ctx: Writers, res
     check_if_match(if_match, view.user)
     view = await users.update(ctx, view, payload)
     set_etag(response, view.user)
-    return _read(view)
+    return await _read(ctx, view)
 
 
 @router.delete("/{user_id}", status_code=204, summary="Delete a user", responses=DELETE_ERRORS,

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import Context
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
+from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationProblem
 from app.core.pagination import ListParams, apply_sort, contains, paginate
-from app.models import Organization, SipAccount
+from app.models import Organization
 from app.models.organizations import OrganizationCreate, OrganizationUpdate
-from app.services import audit, config
+from app.services import audit, config, numbering
 from app.services.changes import delete_row, update_row
+from app.services.groups import default_group
 from app.services.roles import builtin_roles_for
 
 RESOURCE = "organization"
@@ -38,7 +40,7 @@ async def create_with_roles(session: AsyncSession, payload: OrganizationCreate) 
     organization = Organization(**payload.model_dump())
     session.add(organization)
     await session.flush()
-    session.add_all(builtin_roles_for(organization.id))
+    session.add_all([*builtin_roles_for(organization.id), default_group(organization.id)])
     await session.flush()
     return organization
 
@@ -69,9 +71,9 @@ async def get(ctx: Context, organization_id: uuid.UUID) -> Organization:
 
 
 async def update(ctx: Context, organization: Organization, payload: OrganizationUpdate) -> Organization:
-    """Change settings; a narrower extension range must still hold every existing account."""
+    """Change settings; a narrower extension range must still hold every number in use."""
     changes = payload.model_dump(exclude_unset=True)
-    nullable = {"sip_proxy"}
+    nullable = {"sip_proxy", "parking_extension"}
     for name, value in changes.items():
         if value is None and name not in nullable:
             raise ValidationProblem.field(["body", name], "must not be null", "null")
@@ -79,12 +81,24 @@ async def update(ctx: Context, organization: Organization, payload: Organization
     high = changes.get("extension_max", organization.extension_max)
     if low > high:
         raise ValidationProblem.field(["body", "extension_min"], "extension_min must not be greater than extension_max")
-    outside = (await ctx.session.execute(
-        select(func.count()).select_from(SipAccount).where(
-            SipAccount.organization_id == organization.id,
-            (SipAccount.extension < low) | (SipAccount.extension > high)))).scalar_one()
+    await numbering.lock(ctx.session, organization)
+    used = await numbering.taken(ctx.session, organization)
+    parking = {key: changes.get(key, getattr(organization, key)) for key in ("parking_extension", "parking_slots")}
+    new_lot = set(numbering.parking_numbers(SimpleNamespace(**parking)))
+    outside = sorted(number for number, what in used.items() if what != "the parking lot" and not low <= number <= high)
     if outside:
-        raise Conflict(f"{outside} SIP account(s) have extensions outside {low}–{high}; renumber them first")
+        raise Conflict(f"{len(outside)} number(s) in use lie outside {low}–{high} (e.g. {outside[0]}); "
+                       "renumber them first")
+    if new_lot:
+        errors = FieldErrors()
+        if min(new_lot) < low or max(new_lot) > high:
+            errors.add(["body", "parking_extension"], f"The parking lot ({min(new_lot)}–{max(new_lot)}) must lie "
+                                                      f"within the extension range {low}–{high}")
+        errors.raise_if_any()
+        clash = sorted(number for number in new_lot if number in used and used[number] != "the parking lot")
+        if clash:
+            raise Conflict.field(["body", "parking_extension"], f"The parking lot needs {min(new_lot)}–{max(new_lot)}, "
+                                 f"but {clash[0]} is in use by {used[clash[0]]}", "extension-in-use")
     if changes.get("sip_domain") not in (None, organization.sip_domain):
         await _check_sip_domain_free(ctx.session, changes["sip_domain"], exclude=organization.id)
     await update_row(ctx, organization, changes, action="organization.update", resource=RESOURCE, config_change=True,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 
-from sqlalchemy import String, cast, or_, select, text
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,56 +12,14 @@ from app.core.context import Context
 from app.core.errors import Conflict, FieldErrors, NotFound, ValidationProblem
 from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.core.security import generate_auth_id, generate_sip_password, sip_password_problems
-from app.models import Organization, SipAccount, User
+from app.models import SipAccount, User
 from app.models.sip_accounts import SipAccountCreate, SipAccountUpdate
-from app.services import audit, roles
+from app.services import audit, destinations, numbering, roles
 from app.services.changes import delete_row, touch, update_row
 from app.services.scoping import require_scope_all, restrict_to_own
 
 RESOURCE = "sip_account"
 _ALLOCATION_RETRIES = 8
-
-
-def range_text(org: Organization) -> str:
-    return f"{org.extension_min}–{org.extension_max}"
-
-
-def check_extension_range(org: Organization, extension: int, errors: FieldErrors, loc: list[str | int]) -> None:
-    if not org.extension_min <= extension <= org.extension_max:
-        errors.add(loc, f"Extension must be between {org.extension_min} and {org.extension_max}", "extension_range")
-
-
-async def lock_numbering(session: AsyncSession, org: Organization) -> None:
-    """Serialize number allocation per organization, across every API process.
-
-    PostgreSQL: a transaction-scoped advisory lock keyed by the organization.
-    SQLite: every transaction starts with BEGIN IMMEDIATE, so writers are already serialized.
-    The unique constraint stays the last line of defence.
-    """
-    if session.bind.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(b"numbering:" + org.id.bytes).digest()[:8], "big", signed=True)
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
-async def taken_extensions(session: AsyncSession, org_id: uuid.UUID) -> set[int]:
-    rows = await session.execute(select(SipAccount.extension).where(SipAccount.organization_id == org_id))
-    return set(rows.scalars())
-
-
-async def lowest_free_extension(session: AsyncSession, org: Organization) -> int:
-    """The lowest number of the organization's range that no account uses (409 when full)."""
-    taken = await taken_extensions(session, org.id)
-    for candidate in range(org.extension_min, org.extension_max + 1):
-        if candidate not in taken:
-            return candidate
-    raise Conflict(f"No free extension in range {range_text(org)}", slug="extension-range-full")
-
-
-async def _extension_in_use(session: AsyncSession, org_id: uuid.UUID, extension: int, exclude: uuid.UUID | None = None) -> bool:
-    query = select(SipAccount.id).where(SipAccount.organization_id == org_id, SipAccount.extension == extension)
-    if exclude is not None:
-        query = query.where(SipAccount.id != exclude)
-    return (await session.execute(query.limit(1))).first() is not None
 
 
 async def _auth_id_in_use(session: AsyncSession, org_id: uuid.UUID, auth_id: str, exclude: uuid.UUID | None = None) -> bool:
@@ -100,7 +57,7 @@ async def create(ctx: Context, payload: SipAccountCreate) -> tuple[SipAccount, s
     session = ctx.session
     errors = FieldErrors()
     if payload.extension is not None:
-        check_extension_range(org, payload.extension, errors, ["body", "extension"])
+        numbering.check_range(org, payload.extension, errors, ["body", "extension"])
     if payload.password is not None:
         _password_errors(payload.password, payload.extension, payload.auth_id, errors, ["body", "password"])
     if payload.user_id is not None:
@@ -114,7 +71,7 @@ async def create(ctx: Context, payload: SipAccountCreate) -> tuple[SipAccount, s
                 raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
     errors.raise_if_any()
 
-    await lock_numbering(session, org)
+    await numbering.lock(session, org)
     password = payload.password or generate_sip_password()
     explicit_auth_id = payload.auth_id
     if explicit_auth_id is not None and await _auth_id_in_use(session, org.id, explicit_auth_id):
@@ -122,10 +79,9 @@ async def create(ctx: Context, payload: SipAccountCreate) -> tuple[SipAccount, s
     for _attempt in range(_ALLOCATION_RETRIES):
         if payload.extension is not None:
             extension = payload.extension
-            if await _extension_in_use(session, org.id, extension):
-                raise Conflict.field(["body", "extension"], f"Extension {extension} is already in use", "extension-in-use")
+            await numbering.check_free(session, org, extension, ["body", "extension"])
         else:
-            extension = await lowest_free_extension(session, org)
+            extension = await numbering.lowest_free(session, org)
         account = SipAccount(
             organization_id=org.id, extension=extension, auth_id=explicit_auth_id or generate_auth_id(),
             password_encrypted=ctx.secret_box.encrypt(password), user_id=payload.user_id,
@@ -192,7 +148,7 @@ async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -
         if required in changes and changes[required] is None:
             errors.add(["body", required], "must not be null", "null")
     if changes.get("extension") is not None:
-        check_extension_range(org, changes["extension"], errors, ["body", "extension"])
+        numbering.check_range(org, changes["extension"], errors, ["body", "extension"])
     if "user_id" in changes and changes["user_id"] is not None:
         if await _user_in_org(ctx, changes["user_id"]) is None:
             errors.add(["body", "user_id"], "No such user in this organization", "not_found")
@@ -200,10 +156,9 @@ async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -
     if own_changes_forbidden := ({"extension", "auth_id", "user_id", "active", "permission_level"} & changes.keys()):
         require_scope_all(ctx.principal, "Changing " + ", ".join(sorted(own_changes_forbidden)))
     if changes.get("extension") not in (None, account.extension):
-        await lock_numbering(ctx.session, org)
-        if await _extension_in_use(ctx.session, org.id, changes["extension"], exclude=account.id):
-            msg = f"Extension {changes['extension']} is already in use"
-            raise Conflict.field(["body", "extension"], msg, "extension-in-use")
+        await numbering.lock(ctx.session, org)
+        await numbering.check_free(ctx.session, org, changes["extension"], ["body", "extension"],
+                                   exclude_account=account.id)
     if changes.get("auth_id") not in (None, account.auth_id):
         if await _auth_id_in_use(ctx.session, org.id, changes["auth_id"], exclude=account.id):
             msg = f"Auth ID '{changes['auth_id']}' is already in use"
@@ -223,6 +178,7 @@ async def update(ctx: Context, account: SipAccount, payload: SipAccountUpdate) -
 async def delete(ctx: Context, account: SipAccount) -> None:
     require_scope_all(ctx.principal, "Deleting SIP accounts")
     await check_holder_authority(ctx, account, "delete the SIP account of")
+    await destinations.refuse_if_referenced(ctx, "sip_account", account.id, f"SIP account {account.extension}")
     await delete_row(ctx, account, action="sip_account.delete", resource=RESOURCE, config_change=True)
 
 
@@ -250,7 +206,7 @@ async def reveal(ctx: Context, account: SipAccount) -> str:
 
 
 async def next_free(ctx: Context) -> int:
-    return await lowest_free_extension(ctx.session, ctx.organization)
+    return await numbering.lowest_free(ctx.session, ctx.organization)
 
 
 def pooled_accounts(organization_id: uuid.UUID):
@@ -268,7 +224,7 @@ async def claim(ctx: Context, user_id: uuid.UUID) -> tuple[SipAccount, str]:
     await _check_authority_over_holder(ctx, user, "give a SIP account to")
     if await _account_of_user(ctx.session, user.id) is not None:
         raise Conflict("The user already has a SIP account", slug="user-has-sip-account")
-    await lock_numbering(ctx.session, ctx.organization)
+    await numbering.lock(ctx.session, ctx.organization)
     query = pooled_accounts(ctx.principal.organization_id).order_by(SipAccount.extension).limit(1)
     account = (await ctx.session.execute(query)).scalar_one_or_none()
     if account is None:

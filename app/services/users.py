@@ -15,14 +15,17 @@ from app.core.pagination import ListParams, Sort, contains, like_pattern, sort_c
 from app.core.security import generate_pin
 from app.models import Role, SipAccount, User
 from app.models.sip_accounts import SipAccountCreate
+from app.models.groups import UserGroupRead
 from app.models.users import UserAccessIn, UserAccessPatch, UserCreate, UserUpdate
-from app.services import audit, roles, sip_accounts
+from app.services import audit, destinations, groups, numbering, roles, sip_accounts
 from app.services.changes import delete_row, touch
-from app.services.scoping import require_scope_all, restrict_to_own
+from app.services.scoping import require_scope_all, restrict_to_own, scope_clause
 
 RESOURCE = "user"
 # Columns a principal with scope 'own' may change on itself; access changes are handled separately.
 _SELF_SERVICE_FIELDS = {"first_name", "last_name", "mobile", "language", "status", "directory_visible", "multiple_calls"}
+# What a group manager (scope 'groups') may also change on the users of its groups.
+_GROUP_MANAGER_FIELDS = _SELF_SERVICE_FIELDS | {"email", "caller_id", "login_required", "voicemail_enabled", "groups"}
 # Changing any of these makes the user's older tokens stop working.
 _CREDENTIAL_FIELDS = {"username", "password_hash", "role_id", "scope", "active"}
 
@@ -35,6 +38,7 @@ class UserView:
     account: SipAccount | None
     role_name: str | None
     sip_password: str | None = None  # set only when this request generated it
+    groups: list[UserGroupRead] | None = None  # loaded for the representation
 
 
 def _base_query(ctx: Context):
@@ -74,33 +78,37 @@ def _with_account_and_role(selectable):
             .outerjoin(_roles, _roles.c.id == _users.c.role_id))
 
 
-def _in_scope(query, own: bool):
-    """Narrow to the organization, and to the principal itself for scope 'own' (parameters ``org``, ``own``)."""
+def _in_scope(query, scope: str):
+    """Narrow to the organization and the principal's scope (parameters ``org`` and, unless 'all', ``principal``)."""
     query = query.where(_users.c.organization_id == bindparam("org"))
-    return query.where(_users.c.id == bindparam("own")) if own else query
+    clause = scope_clause(scope, _users.c.id, bindparam("principal"))
+    return query.where(clause) if clause is not None else query
 
 
-_READ_ONE = {own: _in_scope(select(*READ_COLUMNS).select_from(_with_account_and_role(_users))
-                            .where(_users.c.id == bindparam("user_id")), own) for own in (False, True)}
+_SCOPES = ("own", "groups", "all")
+_READ_ONE = {scope: _in_scope(select(*READ_COLUMNS).select_from(_with_account_and_role(_users))
+                              .where(_users.c.id == bindparam("user_id")), scope) for scope in _SCOPES}
 
 
-def _scope_parameters(ctx: Context) -> dict:
-    own = restrict_to_own(ctx.principal, User.id) is not None
-    return {"org": ctx.principal.organization_id, "own": ctx.principal.user_id} if own else \
-        {"org": ctx.principal.organization_id}
+def _scope_parameters(ctx: Context) -> tuple[str, dict]:
+    """The principal's scope as a statement shape, and its parameters."""
+    principal = ctx.principal
+    if principal.scope == "all":
+        return "all", {"org": principal.organization_id}
+    return principal.scope, {"org": principal.organization_id, "principal": principal.user_id}
 
 
 async def read(ctx: Context, user_id: uuid.UUID) -> Row:
     """One user's representation (a row of ``READ_COLUMNS``) within the caller's organization and scope, or 404."""
-    parameters = _scope_parameters(ctx)
-    row = (await ctx.session.execute(_READ_ONE["own" in parameters], {**parameters, "user_id": user_id})).first()
+    scope, parameters = _scope_parameters(ctx)
+    row = (await ctx.session.execute(_READ_ONE[scope], {**parameters, "user_id": user_id})).first()
     if row is None:
         raise NotFound("User not found")
     return row
 
 
 @lru_cache(maxsize=256)
-def _list_statements(sort: str, descending: bool, own: bool, filters: frozenset[str],
+def _list_statements(sort: str, descending: bool, scope: str, filters: frozenset[str],
                      has_extension: bool | None) -> tuple[Select, Select]:
     """The page and count statements of one shape of list request, built once (values are bound parameters).
 
@@ -114,7 +122,7 @@ def _list_statements(sort: str, descending: bool, own: bool, filters: frozenset[
     source = _users.outerjoin(_accounts, _accounts.c.user_id == _users.c.id) if needs_account else _users
     if "role" in filters:
         source = source.join(_roles, _roles.c.id == _users.c.role_id)
-    keys = _in_scope(select(_users.c.id).select_from(source), own)
+    keys = _in_scope(select(_users.c.id).select_from(source), scope)
     if "role" in filters:
         keys = keys.where(_roles.c.name == bindparam("role"))
     if "status" in filters:
@@ -138,13 +146,13 @@ async def list_users(ctx: Context, params: ListParams, *, status: str | None, em
                      has_extension: bool | None, role: str | None) -> tuple[list[Row], int]:
     """A page of users (rows of ``READ_COLUMNS``) and the total, in two queries."""
     sort = sort_column(params, _SORTS, "last_name")
-    parameters = _scope_parameters(ctx)
+    scope, parameters = _scope_parameters(ctx)
     for name, value in (("status", status), ("email", email.lower() if email else None), ("role", role),
                         ("q", like_pattern(params.q) if params.q else None)):
         if value is not None:
             parameters[name] = value
-    filters = frozenset(parameters) - {"org", "own"}
-    page, count = _list_statements(sort.name, sort.descending, "own" in parameters, filters, has_extension)
+    filters = frozenset(parameters) - {"org", "principal"}
+    page, count = _list_statements(sort.name, sort.descending, scope, filters, has_extension)
     rows = (await ctx.session.execute(page, {**parameters, "limit": params.limit, "offset": params.offset})).all()
     total = (await ctx.session.execute(count, parameters)).scalar_one()
     return list(rows), total
@@ -172,8 +180,13 @@ async def _resolve_role(ctx: Context, name: str, errors: FieldErrors, loc: list)
 
 
 async def create(ctx: Context, payload: UserCreate) -> UserView:
-    """Create a user; with ``extension`` also create (or take from the pool) its SIP account, atomically."""
-    require_scope_all(ctx.principal, "Creating users")
+    """Create a user; with ``extension`` also create (or take from the pool) its SIP account, atomically.
+
+    It joins DEFAULT unless ``groups`` is given; a group manager (scope 'groups') creates users only
+    into groups it manages.
+    """
+    if ctx.principal.scope == "own":
+        raise Forbidden("Creating users needs management scope 'groups' or 'all'")
     # Hashed before the first statement: on SQLite the transaction holds the only write lock from then on.
     password_hash = await ctx.hasher.hash(payload.access.password) if payload.access is not None else None
     if payload.extension is not None and not ctx.principal.can("sip_accounts.write"):
@@ -181,10 +194,14 @@ async def create(ctx: Context, payload: UserCreate) -> UserView:
     session, org = ctx.session, ctx.organization
     errors = FieldErrors()
     role = None
+    if ctx.principal.scope == "groups" and not payload.groups:
+        # Its new user must land in its reach: DEFAULT (or nothing) would put it out of the principal's scope.
+        errors.add(["body", "groups"], "With scope 'groups', name the groups you manage to put the user in",
+                   "missing")
     if payload.access is not None:
         role = await _resolve_role(ctx, payload.access.role, errors, ["body", "access", "role"])
     if isinstance(payload.extension, int):
-        sip_accounts.check_extension_range(org, payload.extension, errors, ["body", "extension"])
+        numbering.check_range(org, payload.extension, errors, ["body", "extension"])
     errors.raise_if_any()
     email = payload.email.lower() if payload.email else None
     if email and await _email_taken(session, org.id, email):
@@ -195,13 +212,18 @@ async def create(ctx: Context, payload: UserCreate) -> UserView:
             raise Conflict.field(["body", "access", "username"], f"Username '{payload.access.username}' is taken", "username-taken")
 
     user = User(
-        organization_id=org.id, **payload.model_dump(exclude={"access", "extension", "email"}), email=email,
+        organization_id=org.id, **payload.model_dump(exclude={"access", "extension", "email", "groups"}), email=email,
         voicemail_pin_encrypted=ctx.secret_box.encrypt(generate_pin()),
     )
     _apply_access(user, payload.access, role, password_hash)
     session.add(user)
     await session.flush()
-    await audit.record(ctx, "user.create", RESOURCE, user.id, after=audit.snapshot(user), config_change=True)
+    if payload.groups is None and ctx.principal.scope == "all":
+        await groups.join_default(ctx, user)
+    else:
+        await groups.set_user_groups(ctx, user, payload.groups, ["body", "groups"], new_user=True)
+    await audit.record(ctx, "user.create", RESOURCE, user.id, after={**audit.snapshot(user), "groups": payload.groups},
+                       config_change=True)
     view = UserView(user, None, role.name if role else None)
     if payload.extension is not None:
         view.account, view.sip_password = await _give_extension(ctx, user, payload.extension)
@@ -215,18 +237,18 @@ async def _give_extension(ctx: Context, user: User, wanted: int | str) -> tuple[
     credentials may still sit in a former user's phone.
     """
     session, org = ctx.session, ctx.organization
-    await sip_accounts.lock_numbering(session, org)
+    await numbering.lock(session, org)
     pooled_query = sip_accounts.pooled_accounts(org.id)
     if wanted == "next":
         lowest_pooled = (await session.execute(pooled_query.order_by(SipAccount.extension).limit(1))).scalar_one_or_none()
         try:
-            lowest_free = await sip_accounts.lowest_free_extension(session, org)
+            lowest_free = await numbering.lowest_free(session, org)
         except Conflict:
             lowest_free = None
         if lowest_pooled is not None and (lowest_free is None or lowest_pooled.extension < lowest_free):
             return await _take_over(ctx, lowest_pooled, user)
         if lowest_free is None:
-            raise Conflict(f"No free extension in range {sip_accounts.range_text(org)}", slug="extension-range-full")
+            raise Conflict(f"No free extension in range {numbering.range_text(org)}", slug="extension-range-full")
         extension = None
     else:
         pooled = (await session.execute(pooled_query.where(SipAccount.extension == wanted))).scalar_one_or_none()
@@ -260,7 +282,8 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
     if not is_self:
         await roles.check_authority_over(ctx.session, principal, user, "change")
     if principal.scope != "all":
-        forbidden = set(changes) - _SELF_SERVICE_FIELDS - {"access"}
+        allowed = _GROUP_MANAGER_FIELDS if principal.scope == "groups" and not is_self else _SELF_SERVICE_FIELDS
+        forbidden = set(changes) - allowed - {"access"}
         if forbidden:
             raise Forbidden(f"With scope '{principal.scope}' you cannot change: {', '.join(sorted(forbidden))}")
     if is_self and changes.get("active") is False:
@@ -285,6 +308,12 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
         if await _email_taken(ctx.session, user.organization_id, changes["email"], exclude=user.id):
             raise Conflict.field(["body", "email"], f"Email {changes['email']} is already used by another user", "email-taken")
     before = audit.snapshot(user)
+    if "groups" in changes:
+        references = changes.pop("groups")
+        if references is None:
+            raise ValidationProblem.field(["body", "groups"], "must not be null (send [] for no group)", "null")
+        await groups.set_user_groups(ctx, user, references, ["body", "groups"], new_user=False)
+        view.groups = None  # read again for the representation
     if "access" in changes:
         await _change_access(ctx, user, access_patch, role, is_self, password_hash)
         changes.pop("access")
@@ -338,5 +367,6 @@ async def delete(ctx: Context, view: UserView) -> None:
     if ctx.principal.user_id == user.id:
         raise Forbidden("You cannot delete yourself")
     await roles.check_authority_over(ctx.session, ctx.principal, user, "delete")
+    await destinations.refuse_if_referenced(ctx, "user", user.id, f"User '{user.first_name} {user.last_name}'".strip())
     await sip_accounts.release_user_account(ctx, user)
     await delete_row(ctx, user, action="user.delete", resource=RESOURCE, config_change=True)
