@@ -4,6 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+# Where the end-to-end tests find Asterisk 22 (installed there from ../shared/tools/asterisk/ when present).
+ASTERISK_PREFIX ?= /opt/asterisk22
+export ASTERISK_PREFIX
 
 .PHONY: run test bench bench-api openapi system-packages clean
 

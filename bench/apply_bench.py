@@ -1,9 +1,11 @@
 """Apply benchmark: one 900-account organization, then 100 of them applied one after another.
 
     make bench                      # SQLite and PostgreSQL
-    python -m bench.apply_bench --backend sqlite --orgs 100 --accounts 900
+    python -m bench.apply_bench --backend sqlite --orgs 100 --accounts 900 --groups 50 --group-size 20
 
-Each account has a user (with voicemail) and a Yealink phone. Prints wall time,
+Each account has a user (with voicemail) and a Yealink phone. Every user is in DEFAULT; 50 dialable
+groups (ring all, hunt and queue in turn) of 20 members each are led by a manager holding every right,
+two members per group may pick up calls, and the organization has a parking lot. Prints wall time,
 SQL statements and peak memory (RSS) per case. PostgreSQL runs in a throwaway
 database created and dropped here (CENTRALINO_TEST_PG, default postgresql://postgres@127.0.0.1:5432/test).
 """
@@ -18,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from app.core.context import Context, system_principal
 from bench.databases import create_database, drop_database
@@ -26,7 +28,8 @@ from app.core.db import PHASED, create_engine, create_sessionmaker, session_scop
 from app.core.migrations import upgrade_async
 from app.core.security import SecretBox, generate_auth_id, generate_sip_password
 from app.core.settings import Settings
-from app.models import Device, Organization, SipAccount, User
+from app.models import Device, Group, GroupMember, Organization, SipAccount, User
+from app.models.groups import DEFAULT_RIGHTS, GroupRole
 from app.models.config import ApplyRequest
 from app.models.organizations import OrganizationCreate
 from app.services import config, organizations
@@ -37,11 +40,30 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def build_organization(maker, box: SecretBox, index: int, accounts: int) -> Organization:
-    """An organization with ``accounts`` users, SIP accounts and Yealink phones, inserted in bulk."""
+def group_rows(org_id, user_ids: list, groups: int, group_size: int) -> tuple[list[dict], list[dict]]:
+    """Dialable groups above the accounts' numbers, each with a manager holding every right and members."""
+    strategies = ("ring_all", "hunt", "queue")
+    rows, members = [], []
+    for g in range(groups):
+        group_id = uuid.uuid4()
+        rows.append({"id": group_id, "organization_id": org_id, "name": f"Team {g}", "extension": 1000 + g,
+                     "ring_strategy": strategies[g % 3], "ring_timeout": 20,
+                     "no_answer_destination": {"type": "user", "user_id": str(user_ids[g])}})
+        for position in range(group_size):
+            role = GroupRole.manager if position == 0 else GroupRole.member
+            rights = {**DEFAULT_RIGHTS[role], **({"operate_calls": True} if position in (1, 2) else {})}
+            members.append({"group_id": group_id, "user_id": user_ids[(g * group_size + position) % len(user_ids)],
+                            "organization_id": org_id, "role": role, "position": position, **rights})
+    return rows, members
+
+
+async def build_organization(maker, box: SecretBox, index: int, accounts: int, groups: int = 0,
+                             group_size: int = 0) -> Organization:
+    """An organization with ``accounts`` users, SIP accounts and Yealink phones, and its groups, inserted in bulk."""
     async for session in session_scope(maker):
         org = await organizations.create_with_roles(session, OrganizationCreate(
-            name=f"Bench {index}", slug=f"bench-{index}", sip_domain=f"bench{index}.example.com"))
+            name=f"Bench {index}", slug=f"bench-{index}", sip_domain=f"bench{index}.example.com",
+            extension_min=100, extension_max=1999, parking_extension=1900, parking_slots=10))
         users, sip_accounts, devices = [], [], []
         pin = box.encrypt("123456")
         for n in range(accounts):
@@ -58,6 +80,15 @@ async def build_organization(maker, box: SecretBox, index: int, accounts: int) -
         await session.execute(insert(User), users)
         await session.execute(insert(SipAccount), sip_accounts)
         await session.execute(insert(Device), devices)
+        user_ids = [u["id"] for u in users]
+        default = (await session.execute(select(Group.id).where(Group.organization_id == org.id,
+                                                                Group.is_default))).scalar_one()
+        memberships = [{"group_id": default, "user_id": u, "organization_id": org.id, "role": GroupRole.member,
+                        **DEFAULT_RIGHTS[GroupRole.member]} for u in user_ids]
+        group_table, group_members = group_rows(org.id, user_ids, groups, group_size)
+        if group_table:
+            await session.execute(insert(Group), group_table)
+        await session.execute(insert(GroupMember), memberships + group_members)
     return org
 
 
@@ -69,7 +100,7 @@ async def apply_once(maker, settings: Settings, box: SecretBox, org: Organizatio
     return result.created
 
 
-async def run_backend(backend: str, orgs: int, accounts: int) -> list[str]:
+async def run_backend(backend: str, orgs: int, accounts: int, groups: int, group_size: int) -> list[str]:
     work = Path(tempfile.mkdtemp(prefix=f"centralino-bench-{backend}-"))
     url, database_name = await create_database(backend, work, "centralino_bench")
     lines = []
@@ -85,18 +116,18 @@ async def run_backend(backend: str, orgs: int, accounts: int) -> list[str]:
 
         # One organization alone, on a database holding just it (first apply: every file is new).
         built = time.perf_counter()
-        created = [await build_organization(maker, box, 0, accounts)]
+        created = [await build_organization(maker, box, 0, accounts, groups, group_size)]
         build_seconds = time.perf_counter() - built
         statements["n"] = 0
         start = time.perf_counter()
         await apply_once(maker, settings, box, created[0])
         one = time.perf_counter() - start
-        lines.append(f"{backend:10} 1 org x {accounts} accounts: apply {one:.3f} s, {statements['n']} SQL statements, "
-                     f"peak RSS {peak_rss_mb():.0f} MB")
+        lines.append(f"{backend:10} 1 org x {accounts} accounts, {groups} groups x {group_size} members: apply {one:.3f} s, "
+                     f"{statements['n']} SQL statements, peak RSS {peak_rss_mb():.0f} MB")
 
         # Then the other organizations, applied one after another.
         built = time.perf_counter()
-        created += [await build_organization(maker, box, i, accounts) for i in range(1, orgs)]
+        created += [await build_organization(maker, box, i, accounts, groups, group_size) for i in range(1, orgs)]
         build_seconds += time.perf_counter() - built
         statements["n"] = 0
         start = time.perf_counter()
@@ -124,10 +155,12 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--orgs", type=int, default=100)
     parser.add_argument("--accounts", type=int, default=900)
+    parser.add_argument("--groups", type=int, default=50)
+    parser.add_argument("--group-size", type=int, default=20)
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        for line in asyncio.run(run_backend(backend, args.orgs, args.accounts)):
+        for line in asyncio.run(run_backend(backend, args.orgs, args.accounts, args.groups, args.group_size)):
             print(line, flush=True)
 
 

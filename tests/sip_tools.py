@@ -57,6 +57,18 @@ def free_tcp_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_udp_and_tcp_port() -> int:
+    """Return a port free for both UDP and TCP on 127.0.0.1 (baresip listens on both with one setting)."""
+    while True:
+        port = free_udp_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
 def sip_options_answered(port: int, timeout_s: float = 0.2) -> bool:
     """Send one SIP OPTIONS to 127.0.0.1:port over UDP and tell whether any SIP reply came back."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -293,16 +305,25 @@ def baresip_register(config_dir: Path, accounts_text: str, timeout_s: int = 3) -
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "accounts").write_text(accounts_text)
     (config_dir / "contacts").write_text("")
+    log_path = config_dir / "baresip.log"
+    # A port found free can be taken by another test process before baresip binds it: try another one.
+    for _attempt in range(3):
+        _run_baresip(baresip, config_dir, log_path, timeout_s)
+        if "Address already in use" not in log_path.read_text(errors="replace"):
+            break
+    return log_path.read_text(errors="replace")
+
+
+def _run_baresip(baresip: str, config_dir: Path, log_path: Path, timeout_s: int) -> None:
     # No audio or video modules: registration is all this run is for. The
     # account module reads the accounts file once at start-up.
     (config_dir / "config").write_text(
         "poll_method\tepoll\n"
-        f"sip_listen\t127.0.0.1:{free_udp_port()}\n"
+        f"sip_listen\t127.0.0.1:{free_udp_and_tcp_port()}\n"
         "net_interface\t127.0.0.1\n"
         "module_path\t/usr/lib/baresip/modules\n"
         "module_tmp\taccount.so\n"
     )
-    log_path = config_dir / "baresip.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [baresip, "-f", str(config_dir), "-t", str(timeout_s)],
@@ -319,4 +340,3 @@ def baresip_register(config_dir: Path, accounts_text: str, timeout_s: int = 3) -
             time.sleep(0.05)  # polling interval while waiting for the log, bounded by the deadline
     finally:
         _stop(process)
-    return log_path.read_text(errors="replace")

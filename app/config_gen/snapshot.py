@@ -34,6 +34,8 @@ class OrganizationInfo:
     sip_proxy: str | None
     timezone: str
     ring_timeout: int  # seconds an extension rings before voicemail / hang-up
+    parking_extension: int | None = None  # the parking lot's number; its slots follow it (None: no lot)
+    parking_slots: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +79,29 @@ class DeviceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """A user's membership of a group: its role and the rights it holds there."""
+
+    user_id: str
+    role: str  # manager | member
+    rights: frozenset[str]  # the names of the rights granted (see app.models.groups.RIGHTS)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: str
+    name: str
+    extension: int | None  # None: not dialable
+    ring_strategy: str  # ring_all | hunt | queue
+    ring_timeout: int
+    no_answer_destination: dict  # the stored Destination (``{"type": ..., ...}``)
+    members: tuple[MemberInfo, ...]  # hunt order: position, then when they joined
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     organization: OrganizationInfo
     accounts: tuple[AccountInfo, ...]  # sorted by extension
     devices: tuple[DeviceInfo, ...]  # sorted by id
     options: RenderOptions = field(default_factory=RenderOptions)
+    groups: tuple[GroupInfo, ...] = ()  # sorted by name

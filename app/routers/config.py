@@ -26,11 +26,11 @@ Appliers = Annotated[Context, Depends(require("config.apply", scope_all=True, tr
 RevisionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="Revision number")]
 
 
-def _revision(ctx: Context, revision: ConfigRevision, live: int | None) -> RevisionRead:
+def _revision(revision: ConfigRevision, live: int | None, may_see_secrets: bool) -> RevisionRead:
     return RevisionRead.model_construct(
         number=revision.number, created_at=revision.created_at, actor_id=revision.actor_id,
         actor_name=revision.actor_name, targets=[ConfigTarget(t) for t in revision.targets],
-        files=config.visible_hashes(ctx, revision.files), restored_from=revision.restored_from,
+        files=config.visible_hashes(revision.files, may_see_secrets), restored_from=revision.restored_from,
         reloads=None if revision.reloads is None else [ReloadResult.model_validate(r) for r in revision.reloads],
         live=revision.number == live)
 
@@ -63,8 +63,9 @@ async def list_revisions(ctx: RevisionReaders, limit: Annotated[int, Query(ge=1,
                          offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> RevisionPage:
     """Applied revisions, newest first (the oldest are pruned beyond the configured number kept)."""
     rows, total, live = await config.list_revisions(ctx, limit, offset)
-    return RevisionPage.model_construct(items=[_revision(ctx, r, live) for r in rows], total=total, limit=limit,
-                                        offset=offset)
+    may_see_secrets = await config.may_read_secret_files(ctx)
+    return RevisionPage.model_construct(items=[_revision(r, live, may_see_secrets) for r in rows], total=total,
+                                        limit=limit, offset=offset)
 
 
 @router.get("/revisions/{number}", response_model=RevisionRead, summary="Get a revision",
@@ -72,7 +73,7 @@ async def list_revisions(ctx: RevisionReaders, limit: Annotated[int, Query(ge=1,
 async def get_revision(number: RevisionNumber, ctx: RevisionReaders) -> RevisionRead:
     """Who applied it, when, and the sha256 of each file."""
     revision = await config.get_revision(ctx, number)
-    return _revision(ctx, revision, await config.live_number(ctx))
+    return _revision(revision, await config.live_number(ctx), await config.may_read_secret_files(ctx))
 
 
 @router.get("/revisions/{number}/files/{path:path}", summary="A file of a revision",

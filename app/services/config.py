@@ -21,7 +21,7 @@ the next apply, or the next start of the service, removes it and points
 whose reloads never ran: the next start runs them.
 
 The number of SQL statements does not depend on the size of the organization:
-the snapshot is two queries, whatever the number of accounts or devices.
+the snapshot is four queries, whatever the number of accounts, devices, groups or members.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import hashlib
 import os
 import shutil
 import signal
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,18 +42,22 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config_gen import writer
+from app.config_gen.provisioning import device_files
 from app.config_gen.render import TARGETS, is_secret_path, render_targets
-from app.config_gen.snapshot import AccountInfo, DeviceInfo, OrganizationInfo, RenderOptions, Snapshot, UserInfo
+from app.config_gen.snapshot import (AccountInfo, DeviceInfo, GroupInfo, MemberInfo, OrganizationInfo, RenderOptions,
+                                     Snapshot, UserInfo)
 from app.core.context import Context
 from app.core.db import after_commit, begin_write, commit, is_sqlite
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.core.security import SecretBox
 from app.core.settings import Settings
-from app.models import ConfigRevision, ConfigState, Device, Organization, SipAccount, User
+from app.models import (ConfigRevision, ConfigState, Device, Group, GroupMember, Organization, Role, SipAccount,
+                        User)
 from app.models.config import (ApplyRequest, ApplyResult, ConfigStatus, FileChange, ReloadResult, RestoreResult,
                                RevisionDiff)
 from app.models.enums import FileStatus
-from app.services import audit
+from app.models.groups import RIGHTS
+from app.services import audit, sip_accounts
 from app.services.config_lock import organization_files_lock
 
 RESOURCE = "config"
@@ -77,10 +82,12 @@ class SnapshotRows:
     organization: OrganizationInfo
     accounts: list[tuple]
     devices: list[tuple]
+    groups: list[tuple]
+    members: list[tuple]
 
 
 async def load_snapshot_rows(session: AsyncSession, organization: Organization) -> SnapshotRows:
-    """Everything the renderers need, in two queries (accounts with their users; devices).
+    """Everything the renderers need, in four queries (accounts with their users; devices; groups; memberships).
 
     Plain column rows, not ORM objects: building 2,700 tracked instances costs
     more than the rest of an apply.
@@ -97,10 +104,21 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
     devices = (await session.execute(
         select(device.id, device.mac, device.vendor, device.model, device.label, device.sip_account_id)
         .where(device.organization_id == organization.id).order_by(device.id))).all()
+    group, member = Group.__table__.c, GroupMember.__table__.c
+    groups = (await session.execute(
+        select(group.id, group.name, group.extension, group.ring_strategy, group.ring_timeout,
+               group.no_answer_destination)
+        .where(group.organization_id == organization.id).order_by(group.name))).all()
+    members = (await session.execute(
+        select(member.group_id, member.user_id, member.role, *(member[right] for right in RIGHTS))
+        .where(member.organization_id == organization.id)
+        .order_by(member.group_id, member.position, member.created_at, member.user_id))).all()
     info = OrganizationInfo(id=str(organization.id), slug=organization.slug, name=organization.name,
                             sip_domain=organization.sip_domain, sip_proxy=organization.sip_proxy,
-                            timezone=organization.timezone, ring_timeout=organization.ring_timeout)
-    return SnapshotRows(info, list(accounts), list(devices))
+                            timezone=organization.timezone, ring_timeout=organization.ring_timeout,
+                            parking_extension=organization.parking_extension,
+                            parking_slots=organization.parking_slots)
+    return SnapshotRows(info, list(accounts), list(devices), list(groups), list(members))
 
 
 def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -> Snapshot:
@@ -118,9 +136,17 @@ def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -
             id=str(account_id), extension=extension, auth_id=auth_id, password=box.decrypt(password), active=active,
             phone_type=phone_type, recording=recording, permission_level=level, max_contacts=max_contacts,
             user=user_info)
+    members: dict = defaultdict(list)
+    for group_id, user_id, role, *granted in rows.members:
+        rights = frozenset(right for right, held in zip(RIGHTS, granted, strict=True) if held)
+        members[group_id].append(MemberInfo(user_id=str(user_id), role=role, rights=rights))
     return Snapshot(
         organization=rows.organization,
         accounts=tuple(accounts.values()),
+        groups=tuple(GroupInfo(id=str(g_id), name=name, extension=extension, ring_strategy=strategy,
+                               ring_timeout=timeout, no_answer_destination=destination,
+                               members=tuple(members[g_id]))
+                     for g_id, name, extension, strategy, timeout, destination in rows.groups),
         devices=tuple(DeviceInfo(id=str(d_id), mac=mac, vendor=vendor, model=model, label=label,
                                  account=accounts.get(account_id))
                       for d_id, mac, vendor, model, label, account_id in rows.devices),
@@ -130,7 +156,7 @@ def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -
 
 async def load_snapshot(session: AsyncSession, organization: Organization, box: SecretBox,
                         options: RenderOptions) -> Snapshot:
-    """The organization's snapshot: two queries, then decryption off the event loop."""
+    """The organization's snapshot: four queries, then decryption off the event loop."""
     rows = await load_snapshot_rows(session, organization)
     return await asyncio.to_thread(build_snapshot, rows, box, options)
 
@@ -147,15 +173,31 @@ def _diff(path: str, old: bytes | None, new: bytes | None) -> str:
     return text if len(text) <= _DIFF_LIMIT else text[:_DIFF_LIMIT] + "\n[diff truncated]\n"
 
 
-def may_read_secret_files(ctx: Context) -> bool:
-    """Files holding credentials are for principals who may reveal every account's secret."""
-    return ctx.principal.can("sip_secrets.read") and ctx.principal.scope == "all"
+async def may_read_secret_files(ctx: Context) -> bool:
+    """Files holding every account's credentials are for principals who may reveal every account's secret:
+    ``sip_secrets.read``, scope ``all``, and authority over every login that holds a SIP account. pjsip.conf
+    holds the owner's digest too, and an admin must not read through a file what it may not reveal through the
+    API."""
+    principal = ctx.principal
+    if not (principal.can("sip_secrets.read") and principal.scope == "all"):
+        return False
+    if principal.platform_admin:
+        return True
+    # The distinct roles (and platform-admin flags) of the logins holding an account: a handful of rows.
+    holders = (select(User.role_id, User.is_platform_admin)
+               .join(SipAccount, SipAccount.user_id == User.id)
+               .where(User.organization_id == principal.organization_id, User.username.is_not(None),
+                      User.id != principal.user_id)
+               .distinct().subquery())
+    rows = await ctx.session.execute(select(Role.permissions, holders.c.is_platform_admin)
+                                     .select_from(holders).outerjoin(Role, Role.id == holders.c.role_id))
+    return not any(platform_admin or set(permissions or ()) - principal.permissions
+                   for permissions, platform_admin in rows)
 
 
-def visible_hashes(ctx: Context, hashes: dict[str, str]) -> dict[str, str | None]:
+def visible_hashes(hashes: dict[str, str], may_see_secrets: bool) -> dict[str, str | None]:
     """File hashes, with those of secret files hidden: a hash of a file with a short PIN can be brute-forced."""
-    may = may_read_secret_files(ctx)
-    return {path: digest if may or not is_secret_path(path) else None for path, digest in hashes.items()}
+    return {path: digest if may_see_secrets or not is_secret_path(path) else None for path, digest in hashes.items()}
 
 
 def compare(old_hashes: dict[str, str], new_files: dict[str, bytes], read_old: Callable[[str], bytes | None],
@@ -278,11 +320,12 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
     async with organization_files_lock(settings, organization.slug):
         held = await _begin(ctx)
         snapshot_rows = await load_snapshot_rows(session, held.organization)
+        may_see_secrets = await may_read_secret_files(ctx)
         await _end_read_phase(session)
         snapshot = await asyncio.to_thread(build_snapshot, snapshot_rows, ctx.secret_box, render_options(settings))
         old_hashes = dict(held.last.files) if held.last else {}
         new_files, changes = await asyncio.to_thread(_render, snapshot, targets, old_hashes, org_dir, with_diff,
-                                                     may_read_secret_files(ctx))
+                                                     may_see_secrets)
         changed = any(c.status != FileStatus.unchanged for c in changes)
         if request.dry_run:
             if any(c.diff is not None and is_secret_path(c.path) for c in changes):
@@ -427,9 +470,32 @@ async def get_revision(ctx: Context, number: int) -> ConfigRevision:
     return revision
 
 
-def _check_secret_access(ctx: Context, path: str) -> None:
-    if is_secret_path(path) and not may_read_secret_files(ctx):
+async def _check_secret_access(ctx: Context, path: str) -> None:
+    """A phone's file needs authority over its account's holder (as a reveal does); a file holding every
+    account's secrets needs authority over every holder."""
+    if not is_secret_path(path):
+        return
+    principal = ctx.principal
+    if not (principal.can("sip_secrets.read") and principal.scope == "all"):
         raise Forbidden(f"'{path}' holds secrets: reading it needs sip_secrets.read with management scope 'all'")
+    if path.startswith("provisioning/"):
+        account = await _account_of_device_file(ctx, path)
+        if account is not None:
+            await sip_accounts.check_holder_authority(ctx, account, "read the phone file of")
+            return
+    if not await may_read_secret_files(ctx):
+        raise Forbidden(f"'{path}' holds the secrets of users who hold rights you do not have")
+
+
+async def _account_of_device_file(ctx: Context, path: str) -> SipAccount | None:
+    """The SIP account whose password a phone file carries (None when no current device has that file)."""
+    devices = (await ctx.session.execute(
+        select(Device.id, Device.vendor, Device.mac, Device.sip_account_id)
+        .where(Device.organization_id == ctx.principal.organization_id, Device.sip_account_id.is_not(None)))).all()
+    for device_id, vendor, mac, account_id in devices:
+        if path in device_files(vendor, mac, str(device_id)).values():
+            return await ctx.session.get(SipAccount, account_id)
+    return None
 
 
 def _revision_file(ctx: Context, revision: ConfigRevision, path: str) -> bytes:
@@ -444,7 +510,7 @@ def _revision_file(ctx: Context, revision: ConfigRevision, path: str) -> bytes:
 async def revision_file(ctx: Context, number: int, path: str) -> bytes:
     """One file of a revision, byte for byte (secret files need sip_secrets.read; audited)."""
     revision = await get_revision(ctx, number)
-    _check_secret_access(ctx, path)
+    await _check_secret_access(ctx, path)
     data = _revision_file(ctx, revision, path)
     if is_secret_path(path):
         await audit.record(ctx, "config.secret_file_read", RESOURCE, number, after={"path": path})
@@ -453,11 +519,12 @@ async def revision_file(ctx: Context, number: int, path: str) -> bytes:
 
 async def diff_revisions(ctx: Context, base_number: int, other_number: int) -> RevisionDiff:
     base, other = await get_revision(ctx, base_number), await get_revision(ctx, other_number)
+    may_see_secrets = await may_read_secret_files(ctx)
 
     def work() -> list[FileChange]:
         other_files = {path: _revision_file(ctx, other, path) for path in other.files}
         return compare(dict(base.files), other_files, lambda p: _revision_file(ctx, base, p), with_diff=True,
-                       may_see_secrets=may_read_secret_files(ctx))
+                       may_see_secrets=may_see_secrets)
 
     changes = await asyncio.to_thread(work)
     await _audit_secret_diffs(ctx, changes, f"{base_number}..{other_number}")

@@ -145,11 +145,13 @@ async def delete(ctx: Context, group: Group) -> None:
 # --- memberships -------------------------------------------------------------------------------------------
 
 async def _check_may_manage(ctx: Context, group: Group, user: User, roles_involved: set[str]) -> None:
-    """Scope 'all' manages every membership; scope 'groups' only in groups it manages, for users already in its
-    scope and below its authority, and only memberships as a member (it neither makes, changes nor removes
+    """Scope 'all' manages the memberships of every user below its authority; scope 'groups' only in groups it
+    manages, for users already in its scope and below its authority, and only memberships as a member (it neither makes, changes nor removes
     managers: a group's managers are chosen by the organization's administrators)."""
     principal = ctx.principal
     if principal.scope == "all":
+        if user.id != principal.user_id:
+            await check_authority_over(ctx.session, principal, user, "change the memberships of")
         return
     if principal.scope != "groups" or principal.user_id is None:
         raise Forbidden("Managing memberships needs management scope 'groups' or 'all'")

@@ -32,6 +32,29 @@ async def test_the_hashes_of_secret_files_are_hidden_from_readers_without_secret
     assert len(owner_view["asterisk/voicemail.conf"]) == 64
 
 
+async def test_an_admin_cannot_read_the_owners_digest_or_phone_file_through_revisions_or_diffs(api):
+    owner, owner_headers = await api.user_with_role("owner", "all", extension="next")
+    owner_phone = (await api.post("/api/v1/devices", json={
+        "vendor": "baresip", "sip_account_id": owner["sip_account"]["id"]}, headers=owner_headers)).json()
+    staff = await api.create_user(extension="next")
+    staff_phone = (await api.post("/api/v1/devices", json={
+        "vendor": "baresip", "sip_account_id": staff["sip_account"]["id"]})).json()
+    assert (await api.post(APPLY, json={})).status_code == 200
+    _, admin = await api.user_with_role("admin", "all")
+    files = "/api/v1/config/revisions/1/files"
+
+    problem(await api.get(f"{files}/asterisk/pjsip.conf", headers=admin), 403)
+    problem(await api.get(f"{files}/provisioning/baresip/{owner_phone['id']}/accounts", headers=admin), 403)
+    assert (await api.get(f"{files}/provisioning/baresip/{staff_phone['id']}/accounts", headers=admin)).status_code == 200
+    assert (await api.get(f"{files}/asterisk/pjsip.conf", headers=owner_headers)).status_code == 200
+    # Nor through hashes, nor a dry run's diff after the owner's password changes.
+    assert (await api.get("/api/v1/config/revisions/1", headers=admin)).json()["files"]["asterisk/pjsip.conf"] is None
+    assert (await api.post(f"/api/v1/sip-accounts/{owner['sip_account']['id']}/password",
+                           headers=owner_headers)).status_code == 200
+    dry_run = (await api.post(APPLY, json={"dry_run": True}, headers=admin)).json()
+    assert {f["path"]: f["diff"] for f in dry_run["files"]}["asterisk/pjsip.conf"] is None
+
+
 async def test_users_write_alone_cannot_create_a_sip_account_through_a_user(api):
     assert (await api.post("/api/v1/roles", json={"name": "hr", "permissions": ["users.read", "users.write"]})).status_code == 201
     _, hr = await api.user_with_role("hr", "all")

@@ -9,7 +9,8 @@ import stat
 from sqlalchemy import event
 
 from app.core.security import SecretBox, generate_auth_id
-from app.models import Device, SipAccount, User
+from app.models import Device, Group, GroupMember, SipAccount, User
+from app.models.groups import DEFAULT_RIGHTS, GroupRole
 
 APPLY = "/api/v1/config/apply"
 STATUS = "/api/v1/config/status"
@@ -222,8 +223,10 @@ async def test_two_concurrent_applies_do_not_interleave(api):
     assert (await api.get("/api/v1/config/revisions")).json()["total"] == 1
 
 
-async def _add_accounts(api, count: int, *, first_extension: int = 100, with_devices: bool) -> None:
-    """Insert accounts, users and devices directly (fast), as the API would have."""
+async def _add_accounts(api, count: int, *, first_extension: int = 100, with_devices: bool,
+                        group_size: int = 0) -> None:
+    """Insert accounts, users and devices directly (fast), as the API would have; with ``group_size``, the
+    users also form groups of that size, each led by a manager with every right."""
     box = SecretBox(api.settings.fernet_key_material())
     org_id = (await api.get("/api/v1/organization")).json()["id"]
     import uuid
@@ -241,6 +244,15 @@ async def _add_accounts(api, count: int, *, first_extension: int = 100, with_dev
             if with_devices:
                 session.add(Device(organization_id=user.organization_id, vendor="yealink", mac=f"001565{first_extension + index:06x}",
                                    sip_account_id=account.id, provisioning_token_hash=uuid.uuid4().hex))
+            if group_size and index % group_size == 0:
+                group = Group(organization_id=user.organization_id, name=f"Team {first_extension + index}",
+                              extension=None, ring_strategy="hunt")
+                session.add(group)
+                await session.flush()
+            if group_size:
+                role = GroupRole.manager if index % group_size == 0 else GroupRole.member
+                session.add(GroupMember(group_id=group.id, user_id=user.id, organization_id=user.organization_id,
+                                        role=role, position=index, **DEFAULT_RIGHTS[role]))
         await session.commit()
 
 
@@ -254,10 +266,10 @@ def _count_statements(api):
     return counter, lambda: event.remove(api.app.state.engine.sync_engine, "before_cursor_execute", before)
 
 
-async def test_an_apply_runs_the_same_number_of_sql_statements_for_10_and_500_accounts(api, settings):
+async def test_an_apply_runs_the_same_number_of_sql_statements_for_10_and_500_accounts_in_groups(api, settings):
     counts = []
     for first, count in ((100, 10), (110, 490)):
-        await _add_accounts(api, count, first_extension=first, with_devices=True)
+        await _add_accounts(api, count, first_extension=first, with_devices=True, group_size=10)
         counter, stop = _count_statements(api)
         try:
             result = await apply(api)

@@ -5,13 +5,18 @@
 - 103 Carla: inactive, voicemail enabled (must appear nowhere), on a Snom
 - 104: an unassigned pool account on a Grandstream and a Snom
 - a Yealink without an account (gets no file)
+- groups: DEFAULT (everyone, default rights), Sales 600 ring_all (Anna manager with every right, Bruno,
+  inactive Carla; no answer: Anna's voicemail), Support 601 hunt (Bruno then Anna; no answer: Sales),
+  Desk 602 queue (Bruno; no answer: not configured), Empty 603 (no members: straight to hang-up)
+- a parking lot on 700 with three slots
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from app.config_gen.snapshot import AccountInfo, DeviceInfo, OrganizationInfo, RenderOptions, Snapshot, UserInfo
+from app.config_gen.snapshot import (AccountInfo, DeviceInfo, GroupInfo, MemberInfo, OrganizationInfo, RenderOptions,
+                                     Snapshot, UserInfo)
 
 # 104's password needs XML escaping in the Grandstream and Snom files.
 PASSWORDS = {101: "Anna-Secret-101!", 102: "Bruno-Secret-102", 103: "Carla;Secret:103", 104: 'pool&<Secret>"104"'}
@@ -24,6 +29,33 @@ ORGANIZATION = OrganizationInfo(
     sip_proxy="sip.acme.example:5070",
     timezone="Europe/Rome",
     ring_timeout=25,
+    parking_extension=700,
+    parking_slots=3,
+)
+
+ALL_RIGHTS = frozenset({"see_members", "see_calls", "show_presence", "show_calls", "operate_calls", "barge",
+                        "intercom", "park", "control_ivr", "manage_phonebook"})
+MEMBER_RIGHTS = frozenset({"see_members", "show_presence"})
+SALES_ID = "5a1e5000-0000-4000-8000-000000000001"
+GROUPS = (
+    GroupInfo(id="0defa017-0000-4000-8000-000000000000", name="DEFAULT", extension=None, ring_strategy="ring_all",
+              ring_timeout=20, no_answer_destination={"type": "hangup"},
+              members=tuple(MemberInfo(user_id=u, role="member", rights=MEMBER_RIGHTS)
+                            for u in ("user-anna", "user-bruno", "user-carla"))),
+    GroupInfo(id="de5c0000-0000-4000-8000-000000000003", name="Desk", extension=602, ring_strategy="queue",
+              ring_timeout=40, no_answer_destination={"type": "not_configured"},
+              members=(MemberInfo(user_id="user-bruno", role="member", rights=frozenset()),)),
+    GroupInfo(id="e3370000-0000-4000-8000-000000000004", name="Empty", extension=603, ring_strategy="ring_all",
+              ring_timeout=20, no_answer_destination={"type": "hangup"}, members=()),
+    GroupInfo(id=SALES_ID, name="Sales; Milano", extension=600, ring_strategy="ring_all", ring_timeout=20,
+              no_answer_destination={"type": "voicemail", "user_id": "user-anna"},
+              members=(MemberInfo(user_id="user-anna", role="manager", rights=ALL_RIGHTS),
+                       MemberInfo(user_id="user-bruno", role="member", rights=MEMBER_RIGHTS | {"operate_calls"}),
+                       MemberInfo(user_id="user-carla", role="member", rights=MEMBER_RIGHTS))),
+    GroupInfo(id="5a990000-0000-4000-8000-000000000002", name="Support", extension=601, ring_strategy="hunt",
+              ring_timeout=15, no_answer_destination={"type": "group", "group_id": SALES_ID},
+              members=(MemberInfo(user_id="user-bruno", role="member", rights=frozenset({"see_members"})),
+                       MemberInfo(user_id="user-anna", role="member", rights=frozenset()))),
 )
 
 ANNA = UserInfo(
@@ -96,6 +128,7 @@ def fixture_snapshot() -> Snapshot:
         accounts=(anna, bruno, carla, pool),
         devices=devices,
         options=RenderOptions(),
+        groups=GROUPS,
     )
 
 
