@@ -186,9 +186,10 @@ async def may_read_secret_files(ctx: Context) -> bool:
     # The distinct roles (and platform-admin flags) of the logins holding an account: a handful of rows.
     holders = (select(User.role_id, User.is_platform_admin)
                .join(SipAccount, SipAccount.user_id == User.id)
-               .where(User.organization_id == principal.organization_id, User.username.is_not(None),
-                      User.id != principal.user_id)
-               .distinct().subquery())
+               .where(User.organization_id == principal.organization_id, User.username.is_not(None)))
+    if principal.user_id is not None:  # an API key or the system has no user of its own
+        holders = holders.where(User.id != principal.user_id)
+    holders = holders.distinct().subquery()
     rows = await ctx.session.execute(select(Role.permissions, holders.c.is_platform_admin)
                                      .select_from(holders).outerjoin(Role, Role.id == holders.c.role_id))
     return not any(platform_admin or set(permissions or ()) - principal.permissions

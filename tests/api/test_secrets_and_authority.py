@@ -53,6 +53,9 @@ async def test_an_admin_cannot_read_the_owners_digest_or_phone_file_through_revi
                            headers=owner_headers)).status_code == 200
     dry_run = (await api.post(APPLY, json={"dry_run": True}, headers=admin)).json()
     assert {f["path"]: f["diff"] for f in dry_run["files"]}["asterisk/pjsip.conf"] is None
+    # An admin API key, which has no user of its own, is held to the same rule.
+    key = (await api.post("/api/v1/api-keys", json={"name": "crm", "role": "admin"})).json()["key"]
+    problem(await api.get(f"{files}/asterisk/pjsip.conf", headers={"Authorization": f"Bearer {key}"}), 403)
 
 
 async def test_users_write_alone_cannot_create_a_sip_account_through_a_user(api):
