@@ -21,8 +21,9 @@ from app.core.logs import install_log_masking
 from app.core.ratelimit import RateLimiter
 from app.core.security import PasswordHasher, SecretBox
 from app.core.settings import Settings, get_settings
-from app.routers import (api_keys, audit, auth, config, devices, groups, health, organizations, provisioning,
-                         roles, sip_accounts, users)
+from app.routers import (api_keys, audit, auth, conferences, config, devices, dids, groups, health, inbound_rules,
+                         ivr_menus, office_hours, organizations, outbound_routes, provisioning, roles, sip_accounts,
+                         trunks, users)
 from app.routers.docs import install_docs
 from app.services.auth import LoginQueue
 from app.services.bootstrap import ensure_bootstrap
@@ -38,8 +39,9 @@ Authenticate with `POST /api/v1/auth/token` (OAuth2 password flow) or an API key
 `errors` entry per bad field. Lists take `limit`, `offset`, `sort` and `q`; single resources carry an
 `ETag` that writes may send back in `If-Match`; `POST` accepts `Idempotency-Key`."""
 
-TAGS = ("auth", "api-keys", "organizations", "roles", "users", "groups", "sip-accounts", "devices", "config",
-        "audit", "operations")
+TAGS = ("auth", "api-keys", "organizations", "roles", "users", "groups", "sip-accounts", "devices", "dids",
+        "inbound-rules", "office-hours", "conferences", "ivr-menus", "trunks", "outbound-routes", "config", "audit",
+        "operations")
 EXPOSED_HEADERS = ["ETag", "Location", "WWW-Authenticate", "X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 
 
@@ -114,15 +116,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.provisioning_limiter = RateLimiter(settings.provisioning_rate_limit_per_minute)
     install_error_handlers(app)
     install_log_masking()
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS)
     app.add_middleware(RequestIdMiddleware)
     routers = (auth.router, api_keys.router, organizations.router, organizations.own_router, roles.permissions_router,
-               roles.router, users.router, groups.router, sip_accounts.router, devices.router, config.router,
-               audit.router,
-               provisioning.router, health.router)
+               roles.router, users.router, groups.router, sip_accounts.router, devices.router, dids.router,
+               dids.user_router, inbound_rules.router, office_hours.router, conferences.router, ivr_menus.router,
+               trunks.router, outbound_routes.router, config.router, audit.router, provisioning.router,
+               health.router)
     for router in routers:
         app.include_router(router)
     # Path patterns and their methods, for the Allow header of a 405.

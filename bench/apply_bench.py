@@ -5,7 +5,10 @@
 
 Each account has a user (with voicemail) and a Yealink phone. Every user is in DEFAULT; 50 dialable
 groups (ring all, hunt and queue in turn) of 20 members each are led by a manager holding every right,
-two members per group may pick up calls, and the organization has a parking lot. Prints wall time,
+two members per group may pick up calls, and the organization has a parking lot. 500 DIDs each have an
+inbound rule to a user; half of them follow the default office hours (voicemail after hours). 20 outbound
+routes (levels 0-95, two patterns each) share 3 trunks in failover order. 10 conference rooms (with PINs) and
+10 IVR menus (a 5-second greeting each, three options) are dialable above the accounts' numbers. Prints wall time,
 SQL statements and peak memory (RSS) per case. PostgreSQL runs in a throwaway
 database created and dropped here (CENTRALINO_TEST_PG, default postgresql://postgres@127.0.0.1:5432/test).
 """
@@ -28,7 +31,11 @@ from app.core.db import PHASED, create_engine, create_sessionmaker, session_scop
 from app.core.migrations import upgrade_async
 from app.core.security import SecretBox, generate_auth_id, generate_sip_password
 from app.core.settings import Settings
-from app.models import Device, Group, GroupMember, Organization, SipAccount, User
+from app.models import Device, Did, Group, GroupMember, InboundRule, Organization, SipAccount, User
+from app.models.office_hours import OfficeHours
+from app.models.conferences import Conference
+from app.models.ivr_menus import IvrGreeting, IvrMenu
+from app.models.trunks import OutboundRoute, Trunk
 from app.models.groups import DEFAULT_RIGHTS, GroupRole
 from app.models.config import ApplyRequest
 from app.models.organizations import OrganizationCreate
@@ -57,8 +64,56 @@ def group_rows(org_id, user_ids: list, groups: int, group_size: int) -> tuple[li
     return rows, members
 
 
+def did_rows(org_id, index: int, user_ids: list, dids: int, schedule_id) -> tuple[list[dict], list[dict]]:
+    """DIDs (+44 20 then the organization's and the DID's index: unique on the platform) with a rule each."""
+    numbers, rules = [], []
+    for n in range(dids):
+        did_id, user_id = uuid.uuid4(), str(user_ids[n % len(user_ids)])
+        numbers.append({"id": did_id, "organization_id": org_id, "number": f"+4420{index:04d}{n:05d}",
+                        "sms_enabled": False})
+        timed = n % 2 == 0
+        rules.append({"id": uuid.uuid4(), "organization_id": org_id, "name": f"Line {n}", "did_id": did_id,
+                      "destination": {"type": "user", "user_id": user_id},
+                      "office_hours_id": schedule_id if timed else None,
+                      "out_of_hours_destination": {"type": "voicemail", "user_id": user_id} if timed else None})
+    return numbers, rules
+
+
+def routing_rows(org_id, box: SecretBox, routes: int) -> tuple[list[dict], list[dict]]:
+    """3 trunks (one registering with a password) and ``routes`` routes over them."""
+    trunks = [{"id": uuid.uuid4(), "organization_id": org_id, "name": f"carrier-{t}", "host": f"198.51.100.{t + 1}",
+               "port": 5060, "transport": "udp", "username": "acct" if t == 0 else None,
+               "password_encrypted": box.encrypt("Trunk-Secret-1") if t == 0 else None, "registers": t == 0,
+               "codecs": ["alaw", "ulaw"], "match": []} for t in range(3)]
+    ids = [str(t["id"]) for t in trunks]
+    rows = [{"id": uuid.uuid4(), "organization_id": org_id, "name": f"Route {r}", "patterns": [f"_{r:02d}X.", f"_9{r:02d}X."],
+             "strip": 0, "prepend": "", "trunk_ids": ids[r % 3:] + ids[:r % 3], "caller_id_mode": "user",
+             "min_permission_level": r * 5, "priority": r, "emergency": r == 0} for r in range(routes)]
+    return trunks, rows
+
+
+def media_rows(org_id, box: SecretBox, user_ids: list, count: int) -> tuple[list[dict], list[dict], list[dict]]:
+    """Conference rooms (1100+) and IVR menus (1200+) with greetings; menu options ring users and rooms."""
+    rooms = [{"id": uuid.uuid4(), "organization_id": org_id, "name": f"Room {n}", "extension": 1100 + n,
+              "pin_encrypted": box.encrypt("2468"), "admin_pin_encrypted": box.encrypt("97531"),
+              "max_members": 20, "record": n % 2 == 0} for n in range(count)]
+    greeting = b"RIFF" + b"\x00" * 40 + b"\x00\x00" * 40_000  # 5 s at 8 kHz: only its size matters here
+    menus, greetings = [], []
+    for n in range(count):
+        menu_id = uuid.uuid4()
+        menus.append({"id": menu_id, "organization_id": org_id, "name": f"Menu {n}", "extension": 1200 + n,
+                      "options": {"1": {"type": "user", "user_id": str(user_ids[n])},
+                                  "2": {"type": "conference", "conference_id": str(rooms[n]["id"])},
+                                  "0": {"type": "user", "user_id": str(user_ids[0])}},
+                      "timeout_seconds": 10, "timeout_destination": {"type": "hangup"},
+                      "invalid_destination": {"type": "hangup"}, "dial_by_extension": True, "directory": n == 0})
+        greetings.append({"ivr_menu_id": menu_id, "organization_id": org_id, "wav": greeting, "duration_ms": 5000,
+                          "size_bytes": len(greeting), "sha256": "0" * 64, "uploaded_format": "PCM 16-bit, 1 channel"})
+    return rooms, menus, greetings
+
+
 async def build_organization(maker, box: SecretBox, index: int, accounts: int, groups: int = 0,
-                             group_size: int = 0) -> Organization:
+                             group_size: int = 0, dids: int = 0, routes: int = 0, media: int = 0) -> Organization:
     """An organization with ``accounts`` users, SIP accounts and Yealink phones, and its groups, inserted in bulk."""
     async for session in session_scope(maker):
         org = await organizations.create_with_roles(session, OrganizationCreate(
@@ -89,6 +144,21 @@ async def build_organization(maker, box: SecretBox, index: int, accounts: int, g
         if group_table:
             await session.execute(insert(Group), group_table)
         await session.execute(insert(GroupMember), memberships + group_members)
+        if dids:
+            schedule = (await session.execute(select(OfficeHours.id).where(
+                OfficeHours.organization_id == org.id, OfficeHours.is_default))).scalar_one()
+            numbers, rules = did_rows(org.id, index, user_ids, dids, schedule)
+            await session.execute(insert(Did), numbers)
+            await session.execute(insert(InboundRule), rules)
+        if routes:
+            trunks, route_rows = routing_rows(org.id, box, routes)
+            await session.execute(insert(Trunk), trunks)
+            await session.execute(insert(OutboundRoute), route_rows)
+        if media:
+            rooms, menus, greetings = media_rows(org.id, box, user_ids, media)
+            await session.execute(insert(Conference), rooms)
+            await session.execute(insert(IvrMenu), menus)
+            await session.execute(insert(IvrGreeting), greetings)
     return org
 
 
@@ -100,7 +170,8 @@ async def apply_once(maker, settings: Settings, box: SecretBox, org: Organizatio
     return result.created
 
 
-async def run_backend(backend: str, orgs: int, accounts: int, groups: int, group_size: int) -> list[str]:
+async def run_backend(backend: str, orgs: int, accounts: int, groups: int, group_size: int,
+                      dids: int, routes: int, media: int) -> list[str]:
     work = Path(tempfile.mkdtemp(prefix=f"centralino-bench-{backend}-"))
     url, database_name = await create_database(backend, work, "centralino_bench")
     lines = []
@@ -116,18 +187,21 @@ async def run_backend(backend: str, orgs: int, accounts: int, groups: int, group
 
         # One organization alone, on a database holding just it (first apply: every file is new).
         built = time.perf_counter()
-        created = [await build_organization(maker, box, 0, accounts, groups, group_size)]
+        created = [await build_organization(maker, box, 0, accounts, groups, group_size, dids, routes,
+                                              media)]
         build_seconds = time.perf_counter() - built
         statements["n"] = 0
         start = time.perf_counter()
         await apply_once(maker, settings, box, created[0])
         one = time.perf_counter() - start
-        lines.append(f"{backend:10} 1 org x {accounts} accounts, {groups} groups x {group_size} members: apply {one:.3f} s, "
+        lines.append(f"{backend:10} 1 org x {accounts} accounts, {groups} groups x {group_size} members, {dids} DIDs, {routes} routes, {media} rooms and menus: "
+                     f"apply {one:.3f} s, "
                      f"{statements['n']} SQL statements, peak RSS {peak_rss_mb():.0f} MB")
 
         # Then the other organizations, applied one after another.
         built = time.perf_counter()
-        created += [await build_organization(maker, box, i, accounts, groups, group_size) for i in range(1, orgs)]
+        created += [await build_organization(maker, box, i, accounts, groups, group_size, dids, routes, media)
+                    for i in range(1, orgs)]
         build_seconds += time.perf_counter() - built
         statements["n"] = 0
         start = time.perf_counter()
@@ -157,10 +231,14 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=900)
     parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--group-size", type=int, default=20)
+    parser.add_argument("--dids", type=int, default=500)
+    parser.add_argument("--routes", type=int, default=20)
+    parser.add_argument("--media", type=int, default=10, help="conference rooms, and as many IVR menus")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        for line in asyncio.run(run_backend(backend, args.orgs, args.accounts, args.groups, args.group_size)):
+        for line in asyncio.run(run_backend(backend, args.orgs, args.accounts, args.groups, args.group_size,
+                                             args.dids, args.routes, args.media)):
             print(line, flush=True)
 
 

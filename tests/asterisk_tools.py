@@ -15,6 +15,16 @@ session) and stopped by their PID. Every wait polls a condition against a deadli
         pbx.assert_no_log_problems("pjsip.conf", "extensions.conf")
 
 Background variants for overlapping SIP activity: ``Call`` (a call in progress) and ``Subscription``.
+
+A carrier (the far end of a SIP trunk) is a sipp on an address of its own, because PJSIP identifies a trunk
+by source address before user name: every sipp helper (``Phone``, ``Call``, ``call``, ``register``) takes
+``host`` (the address it binds, default 127.0.0.1; the whole 127.0.0.0/8 answers on ``lo``). A carrier
+answering calls from Asterisk is a ``Phone(..., host="127.0.0.2")``; a carrier calling in sends no digest
+credentials, so ``Call``/``call`` with ``password=None`` place the INVITE without expecting a 401:
+
+    with Phone("answer", host="127.0.0.2") as carrier:   # a trunk's aor: contact=sip:127.0.0.2:<carrier.port>
+        ...
+        result = call(port, "+48221234567", caller="+48601000000", password=None, host="127.0.0.2")
 Every sipp keeps a message trace; the helpers return ``SipMessage`` objects (direction, wall-clock
 timestamp, text, headers) so that tests assert on what was really sent and received.
 
@@ -28,9 +38,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +65,7 @@ START_SCRIPT = REPO_ROOT.parent / "shared" / "tools" / "asterisk" / "start.sh"
 INSTALL_HINT = "run ../shared/tools/asterisk/install.sh [PREFIX] and export ASTERISK_PREFIX=PREFIX"
 
 DEFAULT_DOMAIN = "127.0.0.1"
+DEFAULT_HOST = "127.0.0.1"  # the address sipp binds; a carrier takes another one of 127.0.0.0/8
 POLL_S = 0.05  # polling interval while waiting on a condition, always bounded by a deadline
 
 T = TypeVar("T")
@@ -344,8 +357,10 @@ def final_status(messages: Iterable[SipMessage], method: str = "INVITE") -> int:
 class _Sipp:
     """One sipp process with its scenario, message trace and logs in a private work directory."""
 
-    def __init__(self, name: str, scenario: str, args: list[str], *, port: int | None = None) -> None:
+    def __init__(self, name: str, scenario: str, args: list[str], *, port: int | None = None,
+                 host: str = DEFAULT_HOST) -> None:
         self.name = name
+        self.host = host
         self.scenario = scenario
         self.args = args
         self.port = port if port is not None else free_udp_port()
@@ -365,7 +380,7 @@ class _Sipp:
         command = [
             sipp, *self.args,
             "-sf", str(scenario),
-            "-i", "127.0.0.1", "-p", str(self.port),
+            "-i", self.host, "-p", str(self.port),
             "-cp", str(free_tcp_port()),  # control socket: 8888 by default, maybe taken
             "-mp", str(free_udp_port()),
             "-nostdin",
@@ -404,6 +419,28 @@ class _Sipp:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def _options_answered(host: str, port: int) -> bool:
+    """Whether a sipp on ``host``:``port`` answers a SIP OPTIONS (sent from 127.0.0.1)."""
+    if host == DEFAULT_HOST:
+        return sip_options_answered(port)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((DEFAULT_HOST, 0))
+        sock.settimeout(0.2)
+        local_port, call_id = sock.getsockname()[1], uuid.uuid4().hex
+        request = (
+            f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {DEFAULT_HOST}:{local_port};branch=z9hG4bK{call_id[:16]};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:probe@{DEFAULT_HOST}>;tag={call_id[:8]}\r\n"
+            f"To: <sip:{host}:{port}>\r\nCall-ID: {call_id}@{DEFAULT_HOST}\r\nCSeq: 1 OPTIONS\r\n"
+            "Content-Length: 0\r\n\r\n"
+        ).encode()
+        sock.sendto(request, (host, port))
+        try:
+            return sock.recv(65535).startswith(b"SIP/2.0 ")
+        except (TimeoutError, ConnectionRefusedError):
+            return False
 
 
 def _check_token(what: str, value: str) -> None:
@@ -516,11 +553,13 @@ def register(
     *,
     expires: int = 300,
     timeout_s: float = 10.0,
+    host: str = DEFAULT_HOST,
 ) -> int:
     """REGISTER ``extension`` at Asterisk on 127.0.0.1:``port`` with digest auth; return the final status.
 
     The Contact is 127.0.0.1:``contact_port`` (a Phone's port), so calls to the extension reach
-    that phone. ``expires=0`` removes the binding. 401 means wrong credentials; 0 no reply.
+    that phone. ``expires=0`` removes the binding. 401 means wrong credentials; 0 no reply. ``host`` is the
+    address the REGISTER is sent from (and the Contact's).
     """
     for what, value in (("extension", extension), ("auth_id", auth_id), ("password", password), ("domain", domain)):
         _check_token(what, value)
@@ -528,7 +567,7 @@ def register(
         f"127.0.0.1:{port}", "-s", extension, "-au", auth_id, "-ap", password,
         "-set", "domain", domain, "-set", "contact_port", str(contact_port or free_udp_port()),
         "-set", "expires", str(expires), "-m", "1", "-timeout", f"{max(1, int(timeout_s))}s",
-    ])  # fmt: skip
+    ], host=host)  # fmt: skip
     sipp.start()
     try:
         sipp.wait(timeout_s + 10)
@@ -619,7 +658,9 @@ def _uas_scenario(mode: str, answer_after_s: float, hold_s: float | None, reject
 
 
 class Phone:
-    """A scripted SIP phone: a sipp UAS on 127.0.0.1:``port`` that handles every INVITE it gets.
+    """A scripted SIP phone: a sipp UAS on ``host``:``port`` (default 127.0.0.1) that handles every INVITE it gets.
+
+    On another address (``host="127.0.0.2"``) it plays a carrier that a trunk sends calls to.
 
     Modes (each incoming INVITE is handled on its own, so one phone can take several calls):
       - ``"ring"``: 180 Ringing, then only waits for a CANCEL (answers 200 + 487): never answers.
@@ -640,18 +681,20 @@ class Phone:
         reject_status: str = "603 Decline",
         port: int | None = None,
         name: str = "phone",
+        host: str = DEFAULT_HOST,
     ) -> None:
         if mode not in PHONE_MODES:
             raise ValueError(f"mode must be one of {PHONE_MODES}, not {mode!r}")
         self.mode = mode
-        self._sipp = _Sipp(name, _uas_scenario(mode, answer_after_s, hold_s, reject_status), [], port=port)
+        self.host = host
+        self._sipp = _Sipp(name, _uas_scenario(mode, answer_after_s, hold_s, reject_status), [], port=port, host=host)
         self.port = self._sipp.port
 
     def start(self) -> None:
         """Start the phone and return once it answers SIP (an OPTIONS probe gets its 200)."""
         self._sipp.start()
         deadline = time.monotonic() + 10.0
-        while not sip_options_answered(self.port):
+        while not _options_answered(self.host, self.port):
             if not self._sipp.running() or time.monotonic() >= deadline:
                 self.stop()
                 raise RuntimeError(f"sipp phone on port {self.port} did not start:\n{self._sipp.output()}")
@@ -686,7 +729,7 @@ class Phone:
         expires: int = 300,
     ) -> int:
         """REGISTER ``extension`` with this phone's address as Contact; return the final status."""
-        return register(port, extension, auth_id, password, domain, self.port, expires=expires)
+        return register(port, extension, auth_id, password, domain, self.port, expires=expires, host=self.host)
 
     def messages(self) -> list[SipMessage]:
         """Every SIP message sent and received so far, the readiness probe included."""
@@ -760,17 +803,35 @@ Content-Length: 0
 """
 
 
-def _call_scenario(hangup_after_s: float | None, cancel_after_s: float | None) -> str:
+# The caller hangs up an answered call.
+_CALLER_BYE = """
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[$caller]@[$domain]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+[routes]
+CSeq: {cseq} BYE
+Max-Forwards: 70
+Content-Length: 0
+"""
+
+
+def _call_scenario(hangup_after_s: float | None, cancel_after_s: float | None, auth: bool = True) -> str:
     # sipp applies the timeout of the recv it is waiting at, which may be an optional one: every
     # recv after the authenticated INVITE carries it (so each provisional reply restarts the wait).
     wait = f' timeout="{int(cancel_after_s * 1000)}" ontimeout="cancel"' if cancel_after_s is not None else ""
     bye_wait = f' timeout="{int(hangup_after_s * 1000)}" ontimeout="hangup"' if hangup_after_s is not None else ""
-    parts: list[tuple[str | None, str]] = [
+    # Without auth (a carrier calling in) the first INVITE is the one; it keeps CSeq 2 so the rest is shared.
+    challenge: list[tuple[str | None, str]] = [
         ("invite1", _send(_INVITE.format(cseq=1, auth=""), retrans=True)[1]),
         _xml('  <recv response="100" optional="true"/>'),
         _xml('  <recv response="401" auth="true"/>'),
         _send(_ACK_NON_2XX.format(anchor="invite1", cseq=1)),
-        ("invite2", _send(_INVITE.format(cseq=2, auth="[authentication]\n"), retrans=True)[1]),
+    ] if auth else []
+    parts: list[tuple[str | None, str]] = [
+        *challenge,
+        ("invite2", _send(_INVITE.format(cseq=2, auth="[authentication]\n" if auth else ""), retrans=True)[1]),
         *(_xml(f'  <recv response="{code}" optional="true"{wait}/>') for code in (100, 180, 181, 182, 183)),
         *_failures("failed", wait),
         _xml(f'  <recv response="200" rrs="true"{wait}/>'),
@@ -778,17 +839,7 @@ def _call_scenario(hangup_after_s: float | None, cancel_after_s: float | None) -
         _xml(f'  <recv request="BYE"{bye_wait}/>'),
         _send(_RESPONSE.format(status="200 OK", tag=""), next_label="end"),
         _xml('  <label id="hangup"/>'),
-        _send("""
-            BYE [next_url] SIP/2.0
-            Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-            From: <sip:[$caller]@[$domain]>;tag=[pid]SIPpTag00[call_number]
-            [last_To:]
-            Call-ID: [call_id]
-            [routes]
-            CSeq: 3 BYE
-            Max-Forwards: 70
-            Content-Length: 0
-            """, retrans=True),  # [last_To:] is still the 200 OK's To, with Asterisk's tag
+        _send(_CALLER_BYE.format(cseq=3), retrans=True),  # [last_To:] is still the 200 OK's To, with Asterisk's tag
         _xml('  <recv response="200" next="end"/>'),
         _xml('  <label id="cancel"/>'),
         _send("""
@@ -864,7 +915,8 @@ class Call(_Background):
     """A call from a sipp UAC to ``extension``, running in the background until ``wait()``.
 
     The caller is the endpoint ``caller`` (From user) and answers the digest challenge with
-    ``auth_id``/``password``. After a 200 OK it ACKs and hangs up after ``hangup_after_s`` seconds
+    ``auth_id``/``password``; with ``password=None`` it sends no credentials and expects no 401 (a
+    carrier calling in over a trunk, from ``host``: an address the trunk identifies). After a 200 OK it ACKs and hangs up after ``hangup_after_s`` seconds
     (None: waits for Asterisk's BYE), or earlier when Asterisk sends BYE. With ``cancel_after_s``
     it sends CANCEL when no further reply came for that long. A 4xx-6xx is ACKed and ends it.
     """
@@ -875,23 +927,27 @@ class Call(_Background):
         extension: str,
         *,
         caller: str,
-        password: str,
+        password: str | None,
         auth_id: str | None = None,
         domain: str = DEFAULT_DOMAIN,
         hangup_after_s: float | None = 1.0,
         cancel_after_s: float | None = None,
         timeout_s: float = 60.0,
+        host: str = DEFAULT_HOST,
     ) -> None:
         auth_id = auth_id or caller
-        for what, value in (("extension", extension), ("caller", caller), ("auth_id", auth_id),
-                            ("password", password), ("domain", domain)):  # fmt: skip
+        checked = [("extension", extension), ("caller", caller), ("domain", domain)]
+        if password is not None:
+            checked += [("auth_id", auth_id), ("password", password)]
+        for what, value in checked:
             _check_token(what, value)
+        credentials = ["-au", auth_id, "-ap", password] if password is not None else []
         self.timeout_s = timeout_s
-        self._sipp = _Sipp(f"call-{caller}", _call_scenario(hangup_after_s, cancel_after_s), [
-            f"127.0.0.1:{port}", "-s", extension, "-au", auth_id, "-ap", password,
+        self._sipp = _Sipp(f"call-{caller}", _call_scenario(hangup_after_s, cancel_after_s, password is not None), [
+            f"127.0.0.1:{port}", "-s", extension, *credentials,
             "-set", "domain", domain, "-set", "caller", caller,
             "-m", "1", "-timeout", f"{max(1, int(timeout_s))}s",
-        ])  # fmt: skip
+        ], host=host)  # fmt: skip
 
     def messages(self) -> list[SipMessage]:
         return self._sipp.messages()
@@ -938,16 +994,19 @@ def call(
     extension: str,
     *,
     caller: str,
-    password: str,
+    password: str | None,
     auth_id: str | None = None,
     domain: str = DEFAULT_DOMAIN,
     hangup_after_s: float | None = 1.0,
     cancel_after_s: float | None = None,
     timeout_s: float = 60.0,
+    host: str = DEFAULT_HOST,
 ) -> CallResult:
-    """Place one call (see ``Call``) and wait until it ended."""
+    """Place one call (see ``Call``; ``password=None``: without digest auth, as a carrier) and wait until it
+    ended."""
     with Call(port, extension, caller=caller, password=password, auth_id=auth_id, domain=domain,
-              hangup_after_s=hangup_after_s, cancel_after_s=cancel_after_s, timeout_s=timeout_s) as running:  # fmt: skip
+              hangup_after_s=hangup_after_s, cancel_after_s=cancel_after_s, timeout_s=timeout_s,
+              host=host) as running:  # fmt: skip
         return running.wait()
 
 
@@ -1115,3 +1174,73 @@ def subscribe(
                       event=event, accept=accept, expires=expires, hold_s=hold_s,
                       timeout_s=timeout_s) as running:  # fmt: skip
         return running.wait()
+
+
+# -- DTMF (SIP INFO) ---------------------------------------------------------------------------
+
+_INFO = """
+INFO [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[$caller]@[$domain]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+[routes]
+CSeq: {cseq} INFO
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal={key}
+Duration=160
+"""
+
+
+def _keyed_call_scenario(keys: str, wait_before_ms: int, hold_ms: int) -> str:
+    """Call (digest auth), wait, send each key as SIP INFO (300 ms apart), then stay until Asterisk hangs up or
+    ``hold_ms`` passed."""
+    parts = [
+        ("invite1", _send(_INVITE.format(cseq=1, auth=""), retrans=True)[1]),
+        _xml('  <recv response="100" optional="true"/>'),
+        _xml('  <recv response="401" auth="true"/>'),
+        _send(_ACK_NON_2XX.format(anchor="invite1", cseq=1)),
+        _send(_INVITE.format(cseq=2, auth="[authentication]\n"), retrans=True),
+        *(_xml(f'  <recv response="{code}" optional="true"/>') for code in (100, 180, 183)),
+        _xml('  <recv response="200" rrs="true"/>'),
+        _send(_ACK_2XX),
+        _xml(f'  <pause milliseconds="{wait_before_ms}"/>'),
+    ]
+    for index, key in enumerate(keys):
+        parts += [_send(_INFO.format(cseq=10 + index, key=key), retrans=True),
+                  _xml('  <recv response="200"/>'), _xml('  <pause milliseconds="300"/>')]
+    parts += [
+        _xml(f'  <recv request="BYE" timeout="{hold_ms}" ontimeout="hangup"/>'),
+        _send(_RESPONSE.format(status="200 OK", tag=""), next_label="end"),
+        _xml('  <label id="hangup"/>'),
+        _send(_CALLER_BYE.format(cseq=99), retrans=True),
+        _xml('  <recv response="200"/>'),
+        _xml('  <label id="end"/>'),
+    ]
+    return _scenario("centralino-keyed-call", parts)
+
+
+class KeyedCall(_Background):
+    """A caller that dials ``number`` (digest auth), waits ``wait_before_s`` after the answer, then sends ``keys``
+    as SIP INFO DTMF (``application/dtmf-relay``; give the caller's endpoint ``dtmf_mode=info``), and stays until
+    Asterisk hangs up or ``hold_s`` passed, in the background until ``wait()``."""
+
+    def __init__(self, port: int, number: str, *, caller: str, password: str, keys: str = "",
+                 wait_before_s: float = 1.5, hold_s: float = 6.0, domain: str = DEFAULT_DOMAIN) -> None:
+        for what, value in (("number", number), ("caller", caller), ("password", password), ("domain", domain)):
+            _check_token(what, value)
+        scenario = _keyed_call_scenario(keys, int(wait_before_s * 1000), int(hold_s * 1000))
+        self._sipp = _Sipp(f"keys-{caller}", scenario, [
+            f"127.0.0.1:{port}", "-s", number, "-au", caller, "-ap", password, "-set", "domain", domain,
+            "-set", "caller", caller, "-m", "1", "-timeout", f"{int(wait_before_s + hold_s + len(keys) + 20)}s"])
+
+    def wait(self, timeout_s: float = 40) -> int:
+        """Wait until the call ended; its final INVITE status."""
+        self._sipp.wait(timeout_s)
+        return final_status(self._sipp.messages(), "INVITE")
+
+    def remote_hangup(self) -> bool:
+        return any(m.direction == "received" and m.is_request and m.method == "BYE" for m in self._sipp.messages())

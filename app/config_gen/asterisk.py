@@ -8,9 +8,12 @@ account share the extension as their name (Asterisk tells them apart by
 
 from __future__ import annotations
 
-from app.config_gen import asterisk_groups, escaping
+from app.config_gen import asterisk_groups, asterisk_media as media, escaping
 from app.config_gen.asterisk_groups import (INTERNAL_CONTEXT, PARKING_PATH, QUEUES_PATH, DialplanContext, Extension,
                                             GroupPlan)
+from app.config_gen.asterisk_inbound import from_trunk_context
+from app.config_gen.asterisk_schedules import schedule_contexts
+from app.config_gen.asterisk_trunks import OUTBOUND_CONTEXT, outbound_contexts, phone_endpoint_lines, trunk_sections
 from app.config_gen.kamailio import digest_ha1
 from app.config_gen.snapshot import AccountInfo, Snapshot
 
@@ -29,18 +32,28 @@ _PHONE_CODECS = "g722,ulaw,alaw"
 _WEBRTC_CODECS = "opus,ulaw,alaw"
 
 
-def render_asterisk(snapshot: Snapshot) -> dict[str, str]:
+def render_asterisk(snapshot: Snapshot) -> dict[str, str | bytes]:
     """Render the Asterisk files for the active accounts and the organization's groups."""
     slug = escaping.identifier(snapshot.organization.slug, "organization slug")
     active = _active_accounts(snapshot)
     plan = GroupPlan(snapshot, active)
-    contexts = (internal_context(snapshot, plan), *asterisk_groups.support_contexts(plan))
+    rooms, menus = snapshot.conferences, snapshot.ivr_menus
+    plan.entry_contexts.update(media.entry_contexts(rooms, menus))
+    outbound = outbound_contexts(snapshot.routes, snapshot.trunks)
+    sounds = f"{snapshot.options.config_root}/{slug}/current/{media.SOUNDS_DIR}"
+    contexts = (internal_context(snapshot, plan, with_outbound=bool(outbound)),
+                from_trunk_context(plan, snapshot.organization.ring_timeout), *schedule_contexts(snapshot.schedules),
+                *media.conference_contexts(rooms), *media.ivr_contexts(menus, plan, rooms, sounds_dir=sounds),
+                *asterisk_groups.support_contexts(plan), *outbound)
     return {
         PJSIP_PATH: render_pjsip(snapshot, plan),
         EXTENSIONS_PATH: render_dialplan(contexts),
         VOICEMAIL_PATH: _render_voicemail(slug, active),
         QUEUES_PATH: _HEADER + asterisk_groups.render_queues(plan),
         PARKING_PATH: _HEADER + asterisk_groups.render_parking(snapshot),
+        media.CONFBRIDGE_PATH: media.render_confbridge(rooms),
+        media.CONFERENCE_PINS_PATH: media.render_conference_pins(rooms),
+        **media.sound_files(menus),
     }
 
 
@@ -54,12 +67,14 @@ def render_pjsip(snapshot: Snapshot, plan: GroupPlan) -> str:
         sections.append(_endpoint_section(account, slug, _transport_for(account, transports), plan))
         sections.append(_auth_section(account, realm))
         sections.append(_aor_section(account))
-    return _HEADER + "".join(f"\n{section}" for section in sections)
+    trunks = trunk_sections(snapshot.trunks, transports)
+    return _HEADER + "".join(f"\n{section}" for section in sections) + trunks
 
 
-def internal_context(snapshot: Snapshot, plan: GroupPlan) -> DialplanContext:
+def internal_context(snapshot: Snapshot, plan: GroupPlan, *, with_outbound: bool = False) -> DialplanContext:
     """Build the ``[internal]`` context every phone dials from: each active extension rings, then voicemail or
-    hang-up; then the dialable groups, the parking lot and the feature codes."""
+    hang-up; then the dialable groups, the parking lot and the feature codes. With outbound routes it includes
+    ``[outbound]``, whose patterns an exact extension here always beats."""
     slug = escaping.identifier(snapshot.organization.slug, "organization slug")
     ring_timeout = snapshot.organization.ring_timeout
     if ring_timeout <= 0:
@@ -74,9 +89,11 @@ def internal_context(snapshot: Snapshot, plan: GroupPlan) -> DialplanContext:
         applications.append("Hangup()")
         extensions.append(Extension(pattern=str(number), applications=tuple(applications)))
     extensions += asterisk_groups.group_extensions(plan, ring_timeout)
+    extensions += media.internal_extensions(snapshot.conferences, snapshot.ivr_menus)
     extensions += asterisk_groups.parking_extensions(snapshot)
     extensions += asterisk_groups.feature_extensions()
-    return DialplanContext(name=INTERNAL_CONTEXT, extensions=tuple(extensions))
+    return DialplanContext(name=INTERNAL_CONTEXT, extensions=tuple(extensions),
+                           includes=(OUTBOUND_CONTEXT,) if with_outbound else ())
 
 
 def render_dialplan(contexts: tuple[DialplanContext, ...]) -> str:
@@ -152,6 +169,8 @@ def _endpoint_section(account: AccountInfo, slug: str, transport: str, plan: Gro
         f'callerid="{name}" <{number}>',
         "direct_media=no",
         *asterisk_groups.endpoint_lines(account, plan),
+        *phone_endpoint_lines(account.permission_level, caller_id=account.user.caller_id if account.user else None,
+                              did=plan.did_of_user.get(account.user.id) if account.user else None),
     ]
     if _has_voicemail(account):
         lines.append(f"mailboxes={number}@{slug}")

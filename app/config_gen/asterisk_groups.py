@@ -21,6 +21,7 @@ dialplan per phone, so the output grows with memberships, not with pairs of user
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.config_gen import escaping
@@ -69,8 +70,16 @@ class GroupPlan:
         by_user = {a.user.id: a for a in accounts if a.user is not None}
         self.account_of_user = by_user
         self.account_by_id = {a.id: a for a in accounts}
-        self.context_ids = _short_ids([g.id for g in snapshot.groups])
+        self.context_ids = short_ids([g.id for g in snapshot.groups])
         self.groups_by_id = {g.id: g for g in snapshot.groups}
+        # Each user's first DID (the number its rule rings), for the caller ID of outbound calls.
+        self.did_of_user: dict[str, str] = {}
+        for did in snapshot.dids:  # sorted by number
+            if did.destination and did.destination.get("type") == "user":
+                self.did_of_user.setdefault(did.destination["user_id"], did.number)
+        # Where a call enters a conference room or an IVR menu (id -> context with an ``s`` extension),
+        # filled by the renderers of those resources.
+        self.entry_contexts: dict[str, str] = {}
         # Per group, its members that have an active account, in hunt order.
         self.members: dict[str, list[tuple[AccountInfo, frozenset[str]]]] = {
             g.id: [(by_user[m.user_id], m.rights) for m in g.members if m.user_id in by_user]
@@ -156,6 +165,16 @@ def destination_applications(destination: dict, plan: GroupPlan, ring_timeout: i
         if account is not None and account.user.voicemail_enabled:
             slug = escaping.identifier(snapshot.organization.slug, "organization slug")
             return [f"VoiceMail({account.extension}@{slug},u)", "Hangup()"]
+    if kind == "external" and snapshot.routes:
+        # Through the outbound routes, with the organization's default permission level (the caller is outside).
+        number = escaping.digits(destination["number"].removeprefix("+"), "external destination number")
+        return [f"Set(CENTRALINO_LEVEL={snapshot.organization.default_permission_level})",
+                f"Gosub(outbound-select,s,1(+{number}))", "Hangup(${CENTRALINO_CAUSE})"]
+    if kind in ("conference", "ivr"):
+        field = "conference_id" if kind == "conference" else "ivr_menu_id"
+        context = plan.entry_contexts.get(destination[field])
+        if context is not None:
+            return [f"Goto({context},s,1)"]
     if kind == "not_configured":
         return ["Answer()", "Playback(ss-noservice)", "Hangup()"]
     return ["Hangup()"]
@@ -287,11 +306,12 @@ def _slots(snapshot: Snapshot) -> list[int]:
     return list(range(first, first + organization.parking_slots))
 
 
-def _short_ids(ids: list[str]) -> dict[str, str]:
-    """The shortest prefix (8 hex digits or more) of each group's id that tells the organization's groups apart."""
+def short_ids(ids: Iterable[str]) -> dict[str, str]:
+    """The shortest prefix (8 hex digits or more) of each id that tells them apart: stable, short context names
+    (a group's, a route's) that do not change when another object is added, unless prefixes collide."""
     hexes = {group_id: group_id.replace("-", "") for group_id in ids}
     for length in range(8, 33):
         prefixes = {group_id: value[:length] for group_id, value in hexes.items()}
         if len(set(prefixes.values())) == len(prefixes):
             return prefixes
-    raise ValueError("two groups share an id")
+    raise ValueError("two objects share an id")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from app.config_gen.asterisk import PJSIP_PATH, VOICEMAIL_PATH, render_asterisk
+from app.config_gen.asterisk_media import CONFERENCE_PINS_PATH
 from app.config_gen.kamailio import SUBSCRIBER_PATH, render_kamailio
 from app.config_gen.provisioning import render_provisioning
 from app.config_gen.snapshot import Snapshot
 
-Renderer = Callable[[Snapshot], dict[str, str]]
+Renderer = Callable[[Snapshot], dict[str, str | bytes]]  # text files, or bytes (sounds)
 
 TARGETS: dict[str, Renderer] = {
     "asterisk": render_asterisk,
@@ -18,13 +19,13 @@ TARGETS: dict[str, Renderer] = {
 }
 
 # pjsip.conf holds digest hashes, which are password equivalents for SIP;
-# voicemail.conf holds PINs; the subscriber table holds digest hashes.
-_SECRET_FILES = frozenset({PJSIP_PATH, VOICEMAIL_PATH, SUBSCRIBER_PATH})
+# voicemail.conf and conference_pins.conf hold PINs; the subscriber table holds digest hashes.
+_SECRET_FILES = frozenset({PJSIP_PATH, VOICEMAIL_PATH, SUBSCRIBER_PATH, CONFERENCE_PINS_PATH})
 # Every provisioning file carries a SIP password in clear.
 _SECRET_PREFIXES = ("provisioning/",)
 
 
-def render_targets(snapshot: Snapshot, targets: Iterable[str]) -> dict[str, str]:
+def render_targets(snapshot: Snapshot, targets: Iterable[str]) -> dict[str, str | bytes]:
     """Render the named targets and merge their files into one dict sorted by path."""
     files: dict[str, str] = {}
     for target in sorted(set(targets)):

@@ -8,6 +8,12 @@ same data always gives byte-identical files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the renderer modules define them; importing them here would be circular
+    from app.config_gen.asterisk_media import ConferenceInfo, IvrMenuInfo
+    from app.config_gen.asterisk_schedules import ScheduleInfo
+    from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,9 @@ class RenderOptions:
     # Kamailio listen address used in provisioning when the org has no proxy.
     registrar_port: int = 5060
     registration_interval: int = 600
+    # The absolute configuration directory (CENTRALINO_CONFIG_DIR) as Asterisk reads it: sound files (IVR
+    # greetings) are played from <config_root>/<slug>/current/asterisk/sounds.
+    config_root: str = "/var/lib/centralino/generated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,7 @@ class OrganizationInfo:
     ring_timeout: int  # seconds an extension rings before voicemail / hang-up
     parking_extension: int | None = None  # the parking lot's number; its slots follow it (None: no lot)
     parking_slots: int = 10
+    default_permission_level: int = 10  # for calls from outside forwarded to an external number
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +109,27 @@ class GroupInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DidInfo:
+    """A DID and its inbound rule (``destination`` None: no rule, the number is "not in service")."""
+
+    number: str  # E.164
+    rule_name: str | None = None
+    destination: dict | None = None
+    schedule_id: str | None = None
+    out_of_hours_destination: dict | None = None
+    holiday_destination: dict | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     organization: OrganizationInfo
     accounts: tuple[AccountInfo, ...]  # sorted by extension
     devices: tuple[DeviceInfo, ...]  # sorted by id
     options: RenderOptions = field(default_factory=RenderOptions)
     groups: tuple[GroupInfo, ...] = ()  # sorted by name
+    dids: tuple[DidInfo, ...] = ()  # sorted by number
+    schedules: tuple[ScheduleInfo, ...] = ()  # office-hours schedules, sorted by name
+    trunks: tuple[TrunkInfo, ...] = ()  # sorted by name
+    routes: tuple[RouteInfo, ...] = ()  # outbound routes
+    conferences: tuple[ConferenceInfo, ...] = ()  # sorted by name
+    ivr_menus: tuple[IvrMenuInfo, ...] = ()  # sorted by name, greetings' audio included

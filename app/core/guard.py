@@ -1,7 +1,8 @@
 """Refuse, before any route sees them, requests no field could hold.
 
 - A body larger than ``CENTRALINO_MAX_BODY_BYTES`` is a 413 (with a declared length: before a
-  byte of it is read; without one: as soon as the limit is passed), token or not.
+  byte of it is read; without one: as soon as the limit is passed), token or not. Uploads of audio
+  (IVR greetings) have their own, larger limit, ``CENTRALINO_MAX_UPLOAD_BYTES``.
 - NUL, other control characters or invalid UTF-8 in a header or a query parameter, and NUL,
   lone surrogates or invalid UTF-8 in a JSON body, are a 422 naming the field: no database
   column can store them, and no renderer should see them.
@@ -29,12 +30,17 @@ _SUSPICIOUS_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class RequestGuard:
-    """ASGI middleware enforcing the body size limit and the input character rules."""
+# Routes that take a file upload (audio), with the larger upload limit.
+UPLOAD_PATHS = re.compile(r"/api/v1/ivr-menus/[^/]+/greeting")
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int):
+
+class RequestGuard:
+    """ASGI middleware enforcing the body size limits and the input character rules."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int | None = None):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max(max_upload_bytes or max_body_bytes, max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,16 +51,17 @@ class RequestGuard:
             await _refuse(scope, receive, send, 422, *refusal)
             return
         headers = dict(scope["headers"])
+        limit = self.max_upload_bytes if UPLOAD_PATHS.fullmatch(scope["path"]) else self.max_body_bytes
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _refuse(scope, receive, send, 413, self._too_large(), None)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(scope, receive, send, 413, _too_large(limit), None)
             return
         if scope["method"] in _BODYLESS_METHODS and declared is None and b"transfer-encoding" not in headers:
             await self.app(scope, receive, send)
             return
-        body = await self._read_body(receive)
+        body = await _read_body(receive, limit)
         if body is None:
-            await _refuse(scope, receive, send, 413, self._too_large(), None)
+            await _refuse(scope, receive, send, 413, _too_large(limit), None)
             return
         content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
         if content_type == b"application/json" or content_type.endswith(b"+json"):
@@ -64,25 +71,28 @@ class RequestGuard:
                 return
         await self.app(scope, _replay(body, receive), send)
 
-    def _too_large(self) -> str:
-        return f"The request body is larger than {self.max_body_bytes} bytes"
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        """The whole body, or None as soon as it passes the limit (nothing more is read)."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+
+def _too_large(limit: int) -> str:
+    return f"The request body is larger than {limit} bytes"
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes the limit (nothing more is read)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # Largest request body accepted (413 beyond it, before the body is read).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Audio uploads (IVR greetings): the file, plus room for a multipart envelope.
+    max_upload_bytes: int = Field(default=11 * 1024 * 1024, ge=1024)
 
     # Phone numbers written without "+" are read in this region (ISO 3166 code).
     default_phone_region: str | None = None

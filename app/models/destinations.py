@@ -16,6 +16,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from app.core.validation import PhoneNumber
 from app.models.base import RequestBody
 
 
@@ -51,6 +52,27 @@ class VoicemailDestination(_Destination):
     user_id: uuid.UUID
 
 
+class ConferenceDestination(_Destination):
+    """A conference room (Axivox's "Conference")."""
+
+    type: Literal["conference"] = "conference"
+    conference_id: uuid.UUID
+
+
+class IvrDestination(_Destination):
+    """An IVR menu (3CX's digital receptionist)."""
+
+    type: Literal["ivr"] = "ivr"
+    ivr_menu_id: uuid.UUID
+
+
+class ExternalDestination(_Destination):
+    """An outside number, through the outbound routes (with the organization's default permission level)."""
+
+    type: Literal["external"] = "external"
+    number: PhoneNumber
+
+
 class HangupDestination(_Destination):
     """End the call (3CX "end call", Axivox "hang up")."""
 
@@ -64,8 +86,8 @@ class NotConfiguredDestination(_Destination):
 
 
 Destination = Annotated[
-    UserDestination | ExtensionDestination | GroupDestination | VoicemailDestination | HangupDestination
-    | NotConfiguredDestination,
+    UserDestination | ExtensionDestination | GroupDestination | VoicemailDestination | ConferenceDestination
+    | IvrDestination | ExternalDestination | HangupDestination | NotConfiguredDestination,
     PydanticField(discriminator="type"),
 ]
 
@@ -75,6 +97,8 @@ TARGETS: dict[str, tuple[str, str]] = {
     "extension": ("sip_account", "sip_account_id"),
     "group": ("group", "group_id"),
     "voicemail": ("user", "user_id"),
+    "conference": ("conference", "conference_id"),
+    "ivr": ("ivr_menu", "ivr_menu_id"),
 }
 
 

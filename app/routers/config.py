@@ -78,14 +78,16 @@ async def get_revision(number: RevisionNumber, ctx: RevisionReaders) -> Revision
 
 @router.get("/revisions/{number}/files/{path:path}", summary="A file of a revision",
             response_class=Response, operation_id="config_revisions_file",
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                             "description": "The file, byte for byte"},
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}},
+                                         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "The file, byte for byte (sounds as application/octet-stream)"},
                        **responses(401, 403, 404, 422)})
 async def get_revision_file(number: RevisionNumber, path: Annotated[str, Path(max_length=500)],
                             ctx: AuditedRevisionReaders) -> Response:
     """The file's content as applied. Files holding secrets need `sip_secrets.read` and their reads are audited."""
     data = await config.revision_file(ctx, number, path)
-    return Response(content=data, media_type="text/plain; charset=utf-8")
+    binary = path.endswith(".wav")
+    return Response(content=data, media_type="application/octet-stream" if binary else "text/plain; charset=utf-8")
 
 
 @router.get("/revisions/{base}/diff/{other}", response_model=RevisionDiff, summary="Diff two revisions",

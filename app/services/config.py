@@ -44,24 +44,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config_gen import writer
 from app.config_gen.provisioning import device_files
 from app.config_gen.render import TARGETS, is_secret_path, render_targets
-from app.config_gen.snapshot import (AccountInfo, DeviceInfo, GroupInfo, MemberInfo, OrganizationInfo, RenderOptions,
-                                     Snapshot, UserInfo)
+from app.config_gen.asterisk_schedules import ScheduleInfo
+from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
+from app.config_gen.snapshot import (AccountInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
+                                     RenderOptions, Snapshot, UserInfo)
 from app.core.context import Context
 from app.core.db import after_commit, begin_write, commit, is_sqlite
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.core.security import SecretBox
 from app.core.settings import Settings
-from app.models import (ConfigRevision, ConfigState, Device, Group, GroupMember, Organization, Role, SipAccount,
-                        User)
+from app.models import (ConfigRevision, ConfigState, Device, Did, Group, GroupMember, InboundRule, Organization, Role,
+                        SipAccount, User)
+from app.models.office_hours import OfficeHours
+from app.models.trunks import OutboundRoute, Trunk
 from app.models.config import (ApplyRequest, ApplyResult, ConfigStatus, FileChange, ReloadResult, RestoreResult,
                                RevisionDiff)
 from app.models.enums import FileStatus
 from app.models.groups import RIGHTS
-from app.services import audit, sip_accounts
+from app.services import audit, conferences, ivr_menus, sip_accounts
 from app.services.config_lock import organization_files_lock
 
 RESOURCE = "config"
 _DIFF_LIMIT = 200_000  # characters of diff per file in a response
+_BINARY_SUFFIXES = (".wav",)  # sounds: a diff says they differ, not how
 
 
 def organization_dir(settings: Settings, organization: Organization) -> Path:
@@ -72,7 +77,8 @@ def render_options(settings: Settings) -> RenderOptions:
     transports = [("transport-udp", "udp", settings.asterisk_udp_bind)]
     if settings.asterisk_wss_bind:
         transports.append(("transport-wss", "wss", settings.asterisk_wss_bind))
-    return RenderOptions(asterisk_transports=tuple(transports), registrar_port=settings.registrar_port)
+    return RenderOptions(asterisk_transports=tuple(transports), registrar_port=settings.registrar_port,
+                         config_root=str(settings.config_dir.resolve()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +90,17 @@ class SnapshotRows:
     devices: list[tuple]
     groups: list[tuple]
     members: list[tuple]
+    dids: list[tuple]
+    schedules: list[tuple]
+    trunks: list[tuple]
+    routes: list[tuple]
+    conferences: list[tuple]
+    ivr_menus: tuple
 
 
 async def load_snapshot_rows(session: AsyncSession, organization: Organization) -> SnapshotRows:
-    """Everything the renderers need, in four queries (accounts with their users; devices; groups; memberships).
+    """Everything the renderers need, in a fixed number of queries (accounts with their users; devices; groups;
+    memberships; DIDs with their rules; schedules).
 
     Plain column rows, not ORM objects: building 2,700 tracked instances costs
     more than the rest of an apply.
@@ -113,12 +126,35 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
         select(member.group_id, member.user_id, member.role, *(member[right] for right in RIGHTS))
         .where(member.organization_id == organization.id)
         .order_by(member.group_id, member.position, member.created_at, member.user_id))).all()
+    did, rule, schedule = Did.__table__.c, InboundRule.__table__.c, OfficeHours.__table__.c
+    dids = (await session.execute(
+        select(did.number, rule.name, rule.destination, rule.office_hours_id, rule.out_of_hours_destination,
+               rule.holiday_destination)
+        .select_from(Did.__table__.outerjoin(InboundRule.__table__, rule.did_id == did.id))
+        .where(did.organization_id == organization.id).order_by(did.number))).all()
+    schedules = (await session.execute(
+        select(schedule.id, schedule.name, schedule.timezone, schedule.weekly, schedule.breaks, schedule.holidays)
+        .where(schedule.organization_id == organization.id).order_by(schedule.name))).all()
+    trunk, route = Trunk.__table__.c, OutboundRoute.__table__.c
+    trunks = (await session.execute(
+        select(trunk.id, trunk.name, trunk.host, trunk.port, trunk.transport, trunk.username,
+               trunk.password_encrypted, trunk.registers, trunk.from_domain, trunk.codecs, trunk.max_channels,
+               trunk.match, trunk.caller_id)
+        .where(trunk.organization_id == organization.id).order_by(trunk.name))).all()
+    routes = (await session.execute(
+        select(route.id, route.name, route.patterns, route.strip, route.prepend, route.trunk_ids,
+               route.caller_id_mode, route.min_permission_level, route.priority, route.emergency)
+        .where(route.organization_id == organization.id).order_by(route.priority, route.name))).all()
     info = OrganizationInfo(id=str(organization.id), slug=organization.slug, name=organization.name,
                             sip_domain=organization.sip_domain, sip_proxy=organization.sip_proxy,
                             timezone=organization.timezone, ring_timeout=organization.ring_timeout,
                             parking_extension=organization.parking_extension,
-                            parking_slots=organization.parking_slots)
-    return SnapshotRows(info, list(accounts), list(devices), list(groups), list(members))
+                            parking_slots=organization.parking_slots,
+                            default_permission_level=organization.default_permission_level)
+    return SnapshotRows(info, list(accounts), list(devices), list(groups), list(members), list(dids),
+                        list(schedules), list(trunks), list(routes),
+                        await conferences.load_rows(session, organization.id),
+                        await ivr_menus.load_infos(session, organization.id))
 
 
 def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -> Snapshot:
@@ -147,6 +183,24 @@ def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -
                                ring_timeout=timeout, no_answer_destination=destination,
                                members=tuple(members[g_id]))
                      for g_id, name, extension, strategy, timeout, destination in rows.groups),
+        dids=tuple(DidInfo(number=number, rule_name=name, destination=destination,
+                           schedule_id=str(schedule_id) if schedule_id else None,
+                           out_of_hours_destination=out_of_hours, holiday_destination=holiday)
+                   for number, name, destination, schedule_id, out_of_hours, holiday in rows.dids),
+        schedules=tuple(ScheduleInfo.from_stored(*row) for row in rows.schedules),
+        trunks=tuple(TrunkInfo(id=str(t_id), name=name, host=host, port=port, transport=transport, username=username,
+                               password=box.decrypt(password) if password else None, register=registers,
+                               from_domain=from_domain, codecs=tuple(codecs), max_channels=max_channels,
+                               match=tuple(match), caller_id=caller_id)
+                     for (t_id, name, host, port, transport, username, password, registers, from_domain, codecs,
+                          max_channels, match, caller_id) in rows.trunks),
+        routes=tuple(RouteInfo(id=str(r_id), name=name, patterns=tuple(patterns), strip=strip, prepend=prepend,
+                               trunk_ids=tuple(str(t) for t in trunk_ids), caller_id_mode=mode,
+                               min_permission_level=level, priority=priority, emergency=emergency)
+                     for r_id, name, patterns, strip, prepend, trunk_ids, mode, level, priority, emergency
+                     in rows.routes),
+        conferences=conferences.infos(rows.conferences, box),
+        ivr_menus=rows.ivr_menus,
         devices=tuple(DeviceInfo(id=str(d_id), mac=mac, vendor=vendor, model=model, label=label,
                                  account=accounts.get(account_id))
                       for d_id, mac, vendor, model, label, account_id in rows.devices),
@@ -166,6 +220,8 @@ def _sha256(data: bytes) -> str:
 
 
 def _diff(path: str, old: bytes | None, new: bytes | None) -> str:
+    if path.endswith(_BINARY_SUFFIXES):
+        return f"Binary files a/{path} and b/{path} differ\n"
     text = "".join(difflib.unified_diff(
         (old or b"").decode("utf-8", "replace").splitlines(keepends=True),
         (new or b"").decode("utf-8", "replace").splitlines(keepends=True),
@@ -175,11 +231,13 @@ def _diff(path: str, old: bytes | None, new: bytes | None) -> str:
 
 async def may_read_secret_files(ctx: Context) -> bool:
     """Files holding every account's credentials are for principals who may reveal every account's secret:
-    ``sip_secrets.read``, scope ``all``, and authority over every login that holds a SIP account. pjsip.conf
+    ``sip_secrets.read`` and ``trunk_secrets.read``, scope ``all``, and authority over every login that holds a
+    SIP account. pjsip.conf
     holds the owner's digest too, and an admin must not read through a file what it may not reveal through the
     API."""
     principal = ctx.principal
-    if not (principal.can("sip_secrets.read") and principal.scope == "all"):
+    # pjsip.conf also holds the trunks' passwords: those need their own permission.
+    if not (principal.can("sip_secrets.read") and principal.can("trunk_secrets.read") and principal.scope == "all"):
         return False
     if principal.platform_admin:
         return True
@@ -296,7 +354,8 @@ def _render(snapshot: Snapshot, targets: list[str], old_hashes: dict[str, str], 
         return writer.read_live_file(org_dir, path)
 
     try:
-        rendered = {path: text.encode() for path, text in render_targets(snapshot, targets).items()}
+        rendered = {path: content.encode() if isinstance(content, str) else content
+                    for path, content in render_targets(snapshot, targets).items()}
     except ValueError as exc:
         # The API refuses what renderers refuse; this catches data older than a rule.
         raise Conflict(f"The configuration cannot be rendered: {exc}. Correct that record and apply again.",
@@ -485,7 +544,8 @@ async def _check_secret_access(ctx: Context, path: str) -> None:
             await sip_accounts.check_holder_authority(ctx, account, "read the phone file of")
             return
     if not await may_read_secret_files(ctx):
-        raise Forbidden(f"'{path}' holds the secrets of users who hold rights you do not have")
+        raise Forbidden(f"'{path}' holds every account's secrets (and the trunks'): reading it needs "
+                        "trunk_secrets.read too, and authority over every user who holds an account")
 
 
 async def _account_of_device_file(ctx: Context, path: str) -> SipAccount | None:

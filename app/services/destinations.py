@@ -21,8 +21,22 @@ from app.models import DestinationReference, Group, SipAccount, User
 from app.models.destinations import TARGETS, Destination
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Destination)
-# What a referrer is called in a conflict, by its type.
-_REFERRER_NAMES = {"group": (Group, Group.name)}
+# What a referrer is called in a conflict, by its type; each resource that refers to others registers itself.
+_REFERRER_NAMES: dict[str, tuple[Any, Any]] = {"group": (Group, Group.name)}
+
+
+# Targets other than users, accounts and groups: their model, checked for existence in the organization.
+_TARGET_MODELS: dict[str, Any] = {}
+
+
+def register_target(target_type: str, model: Any) -> None:
+    """Let destinations point at ``model`` rows (e.g. conference rooms, IVR menus) of the same organization."""
+    _TARGET_MODELS[target_type] = model
+
+
+def register_referrer(referrer_type: str, model: Any, name_column: Any) -> None:
+    """Let conflicts name referrers of this type (``model.id`` is the referrer id, ``name_column`` its name)."""
+    _REFERRER_NAMES[referrer_type] = (model, name_column)
 
 
 def stored(destination: Any) -> dict[str, Any]:
@@ -63,6 +77,11 @@ async def check(ctx: Context, destination: Any, loc: list[str | int], errors: Fi
             errors.add([*loc, field], "No such SIP account in this organization", "not_found")
         elif not account.active:
             errors.add([*loc, field], "The SIP account is inactive: it cannot take calls", "inactive")
+    elif kind in _TARGET_MODELS:
+        model = _TARGET_MODELS[kind]
+        if (await ctx.session.execute(select(model.id).where(
+                model.id == target_id, model.organization_id == org_id))).first() is None:
+            errors.add([*loc, field], f"No such {kind.replace('_', ' ')} in this organization", "not_found")
     elif kind == "group":
         group = (await ctx.session.execute(select(Group.extension).where(
             Group.id == target_id, Group.organization_id == org_id))).first()
@@ -70,6 +89,8 @@ async def check(ctx: Context, destination: Any, loc: list[str | int], errors: Fi
             errors.add([*loc, field], "No such group in this organization", "not_found")
         elif group.extension is None:
             errors.add([*loc, field], "The group is not dialable: give it an extension first", "not_dialable")
+    elif kind != "user":  # a target type whose resource is not available in this deployment
+        errors.add([*loc, field], f"Destinations of type '{destination.type}' are not available", "unavailable")
     else:  # a user: it must have an extension, and for voicemail a mailbox
         row = (await ctx.session.execute(
             select(User.voicemail_enabled, SipAccount.active).outerjoin(SipAccount, SipAccount.user_id == User.id)
@@ -82,11 +103,15 @@ async def check(ctx: Context, destination: Any, loc: list[str | int], errors: Fi
             errors.add([*loc, field], "The user has no voicemail (voicemail_enabled is false)", "no_voicemail")
 
 
-async def record(ctx: Context, referrer_type: str, referrer_id: uuid.UUID, destinations: dict[str, Any]) -> None:
-    """Replace what ``referrer`` points at with the targets of ``destinations`` (field name → destination)."""
+async def record(ctx: Context, referrer_type: str, referrer_id: uuid.UUID, destinations: dict[str, Any],
+                 references: dict[str, tuple[str, uuid.UUID] | None] | None = None) -> None:
+    """Replace what ``referrer`` points at with the targets of ``destinations`` (field name → destination) and
+    the plain ``references`` (field name → (target type, id)), e.g. an inbound rule's schedule or a route's
+    trunks (``"trunks.0"``), so that deleting any of them is refused while it is in use."""
     await forget(ctx, referrer_type, referrer_id)
-    for field, destination in destinations.items():
-        target = target_of(destination) if destination is not None else None
+    targets = {field: target_of(destination) if destination is not None else None
+               for field, destination in destinations.items()}
+    for field, target in {**targets, **(references or {})}.items():
         if target is not None:
             ctx.session.add(DestinationReference(
                 organization_id=ctx.principal.organization_id, referrer_type=referrer_type, referrer_id=referrer_id,
@@ -100,7 +125,7 @@ async def forget(ctx: Context, referrer_type: str, referrer_id: uuid.UUID) -> No
 
 
 async def refuse_if_referenced(ctx: Context, target_type: str, target_id: uuid.UUID, what: str) -> None:
-    """409 listing the referrers when a destination points at the target (it must change first)."""
+    """409 listing the referrers when a destination or reference points at the target (it must change first)."""
     references = (await ctx.session.execute(select(DestinationReference).where(
         DestinationReference.target_type == target_type, DestinationReference.target_id == target_id))).scalars().all()
     if not references:

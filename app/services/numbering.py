@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, FieldErrors
-from app.models import Group, SipAccount
+from app.models import Conference, Group, IvrMenu, SipAccount
 
 
 def range_text(org) -> str:
@@ -53,6 +53,10 @@ async def taken(session: AsyncSession, org, *, exclude_account: uuid.UUID | None
     if exclude_group is not None:
         groups = groups.where(Group.id != exclude_group)
     used.update({number: f"group '{name}'" for number, name in (await session.execute(groups)).all()})
+    for model, what in ((Conference, "conference"), (IvrMenu, "IVR menu")):  # no exclusion: their services
+        rows = select(model.extension, model.name).where(  # check a number only when it is a new one
+            model.organization_id == org.id, model.extension.is_not(None))
+        used.update({number: f"{what} '{name}'" for number, name in (await session.execute(rows)).all()})
     return used
 
 

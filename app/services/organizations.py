@@ -40,7 +40,10 @@ async def create_with_roles(session: AsyncSession, payload: OrganizationCreate) 
     organization = Organization(**payload.model_dump())
     session.add(organization)
     await session.flush()
-    session.add_all([*builtin_roles_for(organization.id), default_group(organization.id)])
+    from app.services.office_hours import default_schedule
+
+    session.add_all([*builtin_roles_for(organization.id), default_group(organization.id),
+                     default_schedule(organization.id, organization.timezone)])
     await session.flush()
     return organization
 

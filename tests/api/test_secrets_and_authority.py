@@ -113,3 +113,19 @@ async def test_a_manager_cannot_change_the_owner_or_touch_the_owners_sip_account
     # ... while users without more rights than the manager stay manageable.
     plain = await api.create_user(extension="next")
     assert (await api.patch(f"/api/v1/users/{plain['id']}", json={"first_name": "Ok"}, headers=manager)).status_code == 200
+
+
+async def test_the_registrar_files_hold_trunk_passwords_so_reading_them_needs_trunk_secrets_read(api):
+    trunk = await api.post("/api/v1/trunks", json={"name": "carrier", "host": "sip.carrier.example",
+                                                   "username": "acct", "password": "Trunk-Secret-123"})
+    assert trunk.status_code == 201, trunk.text
+    assert (await api.post(APPLY, json={})).status_code == 200
+    role = await api.post("/api/v1/roles", json={"name": "auditor", "permissions": [
+        "config.read", "sip_secrets.read", "users.read", "trunks.read"]})
+    assert role.status_code == 201, role.text
+    _, auditor = await api.user_with_role("auditor", "all")
+
+    problem(await api.get(f"/api/v1/trunks/{trunk.json()['id']}/secret", headers=auditor), 403)
+    problem(await api.get("/api/v1/config/revisions/1/files/asterisk/pjsip.conf", headers=auditor), 403)
+    owner_view = await api.get("/api/v1/config/revisions/1/files/asterisk/pjsip.conf")
+    assert owner_view.status_code == 200 and "Trunk-Secret-123" in owner_view.text

@@ -9,7 +9,7 @@ import stat
 from sqlalchemy import event
 
 from app.core.security import SecretBox, generate_auth_id
-from app.models import Device, Group, GroupMember, SipAccount, User
+from app.models import Device, Did, Group, GroupMember, InboundRule, SipAccount, User
 from app.models.groups import DEFAULT_RIGHTS, GroupRole
 
 APPLY = "/api/v1/config/apply"
@@ -226,7 +226,7 @@ async def test_two_concurrent_applies_do_not_interleave(api):
 async def _add_accounts(api, count: int, *, first_extension: int = 100, with_devices: bool,
                         group_size: int = 0) -> None:
     """Insert accounts, users and devices directly (fast), as the API would have; with ``group_size``, the
-    users also form groups of that size, each led by a manager with every right."""
+    users also form groups of that size, each led by a manager with every right, and each gets a DID."""
     box = SecretBox(api.settings.fernet_key_material())
     org_id = (await api.get("/api/v1/organization")).json()["id"]
     import uuid
@@ -253,6 +253,12 @@ async def _add_accounts(api, count: int, *, first_extension: int = 100, with_dev
                 role = GroupRole.manager if index % group_size == 0 else GroupRole.member
                 session.add(GroupMember(group_id=group.id, user_id=user.id, organization_id=user.organization_id,
                                         role=role, position=index, **DEFAULT_RIGHTS[role]))
+                # And a DID ringing the user.
+                did = Did(organization_id=user.organization_id, number=f"+4420794{first_extension + index:06d}")
+                session.add(did)
+                await session.flush()
+                session.add(InboundRule(organization_id=user.organization_id, name=f"Line {index}", did_id=did.id,
+                                        destination={"type": "user", "user_id": str(user.id)}))
         await session.commit()
 
 

@@ -7,16 +7,32 @@
 - a Yealink without an account (gets no file)
 - groups: DEFAULT (everyone, default rights), Sales 600 ring_all (Anna manager with every right, Bruno,
   inactive Carla; no answer: Anna's voicemail), Support 601 hunt (Bruno then Anna; no answer: Sales),
-  Desk 602 queue (Bruno; no answer: not configured), Empty 603 (no members: straight to hang-up)
+  Desk 602 queue (Bruno; no answer: not configured), Empty 603 (no members: straight to an external number)
 - a parking lot on 700 with three slots
+- office hours "Shop" (Rome: weekdays 09:00–13:00 and 14:00–18:00, a break, a one-off and a yearly holiday)
+- DIDs: +390212345601 to Anna by the Shop's hours (voicemail after hours, hang-up on holidays),
+  +390212345602 to Sales at any hour, +390212345603 in the free pool (not in service)
+- trunks: "carrier" (registers, digest auth, two channels at most) and "backup" (by IP, a default caller ID);
+  routes: "Italy" (level 10, 0-prefixed numbers to +39, both trunks), "International" (level 50), "Emergency"
+- a conference room 800 with a member and an admin PIN, recorded, and one without PINs; an IVR menu 810 with a
+  greeting (a tenth of a second of silence), keys 1 (Sales), 2 (the room), 9 (Anna's voicemail), dial by
+  extension and the directory
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from app.config_gen.snapshot import (AccountInfo, DeviceInfo, GroupInfo, MemberInfo, OrganizationInfo, RenderOptions,
-                                     Snapshot, UserInfo)
+import datetime
+
+import io
+import wave
+
+from app.config_gen.asterisk_media import ConferenceInfo, IvrMenuInfo
+from app.config_gen.asterisk_schedules import ScheduleHoliday, ScheduleInfo, ScheduleInterval
+from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
+from app.config_gen.snapshot import (AccountInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
+                                     RenderOptions, Snapshot, UserInfo)
 
 # 104's password needs XML escaping in the Grandstream and Snom files.
 PASSWORDS = {101: "Anna-Secret-101!", 102: "Bruno-Secret-102", 103: "Carla;Secret:103", 104: 'pool&<Secret>"104"'}
@@ -46,7 +62,7 @@ GROUPS = (
               ring_timeout=40, no_answer_destination={"type": "not_configured"},
               members=(MemberInfo(user_id="user-bruno", role="member", rights=frozenset()),)),
     GroupInfo(id="e3370000-0000-4000-8000-000000000004", name="Empty", extension=603, ring_strategy="ring_all",
-              ring_timeout=20, no_answer_destination={"type": "hangup"}, members=()),
+              ring_timeout=20, no_answer_destination={"type": "external", "number": "+390299887766"}, members=()),
     GroupInfo(id=SALES_ID, name="Sales; Milano", extension=600, ring_strategy="ring_all", ring_timeout=20,
               no_answer_destination={"type": "voicemail", "user_id": "user-anna"},
               members=(MemberInfo(user_id="user-anna", role="manager", rights=ALL_RIGHTS),
@@ -90,6 +106,69 @@ CARLA = UserInfo(
 )
 
 
+SHOP = ScheduleInfo(
+    id="5b0b0000-0000-4000-8000-000000000010", name="Shop", timezone="Europe/Rome",
+    weekly=tuple(ScheduleInterval(day, start, end) for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+                 for start, end in (("09:00", "13:00"), ("14:00", "18:00"))),
+    breaks=(ScheduleInterval("friday", "16:00", "16:30"),),
+    holidays=(ScheduleHoliday(datetime.date(2026, 12, 24), "Christmas Eve (this year)"),
+              ScheduleHoliday(datetime.date(2000, 12, 25), "Christmas", recurring_yearly=True)),
+)
+DIDS = (
+    DidInfo(number="+390212345601", rule_name="Anna direct", destination={"type": "user", "user_id": "user-anna"},
+            schedule_id=SHOP.id, out_of_hours_destination={"type": "voicemail", "user_id": "user-anna"},
+            holiday_destination={"type": "hangup"}),
+    DidInfo(number="+390212345602", rule_name="Sales line", destination={"type": "group", "group_id": SALES_ID}),
+    DidInfo(number="+390212345603"),
+)
+
+
+TRUNKS = (
+    TrunkInfo(id="7c000000-0000-4000-8000-000000000002", name="backup", host="203.0.113.20", port=5060,
+              transport="udp", username=None, password=None, register=False, from_domain=None,
+              codecs=("alaw",), max_channels=None, match=("203.0.113.0/28",), caller_id="+390212345600"),
+    TrunkInfo(id="7c000000-0000-4000-8000-000000000001", name="carrier", host="sip.carrier.example", port=5060,
+              transport="udp", username="acme-trunk", password="Trunk-Secret-1", register=True,
+              from_domain="carrier.example", codecs=("alaw", "ulaw"), max_channels=2),
+)
+ROUTES = (
+    RouteInfo(id="40000000-0000-4000-8000-000000000001", name="Italy", patterns=("_0XXXXXXXX.",), strip=1,
+              prepend="+39", trunk_ids=("7c000000-0000-4000-8000-000000000001", "7c000000-0000-4000-8000-000000000002"),
+              caller_id_mode="did", min_permission_level=10, priority=10, emergency=False),
+    RouteInfo(id="40000000-0000-4000-8000-000000000002", name="International", patterns=("_00X.", "_+X."),
+              strip=0, prepend="", trunk_ids=("7c000000-0000-4000-8000-000000000001",), caller_id_mode="user",
+              min_permission_level=50, priority=20, emergency=False),
+    RouteInfo(id="40000000-0000-4000-8000-000000000003", name="Emergency", patterns=("112", "113"), strip=0,
+              prepend="", trunk_ids=("7c000000-0000-4000-8000-000000000002",), caller_id_mode="trunk",
+              min_permission_level=0, priority=1, emergency=True),
+)
+
+
+def _silence(seconds: float = 0.1) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * int(8000 * seconds))
+    return buffer.getvalue()
+
+
+ROOM_ID = "c0f00000-0000-4000-8000-000000000001"
+CONFERENCES = (
+    ConferenceInfo(id="c0f00000-0000-4000-8000-000000000002", name="Open room", extension=None, pin=None,
+                   admin_pin=None, max_members=10, record=False),
+    ConferenceInfo(id=ROOM_ID, name="Board", extension=800, pin="2468", admin_pin="97531", max_members=12,
+                   record=True),
+)
+MENU = IvrMenuInfo(
+    id="1b000000-0000-4000-8000-000000000001", name="Reception", extension=810,
+    options=(("1", {"type": "group", "group_id": SALES_ID}), ("2", {"type": "conference", "conference_id": ROOM_ID}),
+             ("9", {"type": "voicemail", "user_id": "user-anna"})),
+    timeout_seconds=8, timeout_destination={"type": "user", "user_id": "user-anna"},
+    invalid_destination={"type": "hangup"}, dial_by_extension=True, directory=True, greeting=_silence())
+
+
 def account(
     extension: int, user: UserInfo | None, *, active: bool = True, phone_type: str = "softphone"
 ) -> AccountInfo:
@@ -129,6 +208,12 @@ def fixture_snapshot() -> Snapshot:
         devices=devices,
         options=RenderOptions(),
         groups=GROUPS,
+        dids=DIDS,
+        schedules=(SHOP,),
+        trunks=TRUNKS,
+        routes=ROUTES,
+        conferences=CONFERENCES,
+        ivr_menus=(MENU,),
     )
 
 

@@ -27,10 +27,10 @@ def test_output_matches_golden_files(target: str) -> None:
 
     if os.environ.get("UPDATE_GOLDEN"):
         shutil.rmtree(golden_root, ignore_errors=True)
-        for relative_path, text in rendered.items():
+        for relative_path, content in rendered.items():
             destination = GOLDEN_DIR / relative_path
             destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(text.encode())
+            destination.write_bytes(_bytes(content))
 
     golden = {
         path.relative_to(GOLDEN_DIR).as_posix(): path.read_bytes()
@@ -38,5 +38,9 @@ def test_output_matches_golden_files(target: str) -> None:
         if path.is_file()
     }
     assert sorted(golden) == sorted(rendered), "file set differs from the golden files (UPDATE_GOLDEN=1 to accept)"
-    for relative_path, text in rendered.items():
-        assert text.encode() == golden[relative_path], f"{relative_path} differs (UPDATE_GOLDEN=1 to accept)"
+    for relative_path, content in rendered.items():
+        assert _bytes(content) == golden[relative_path], f"{relative_path} differs (UPDATE_GOLDEN=1 to accept)"
+
+
+def _bytes(content: str | bytes) -> bytes:
+    return content.encode() if isinstance(content, str) else content
