@@ -132,8 +132,9 @@ async def refuse_if_referenced(ctx: Context, target_type: str, target_id: uuid.U
         return
     referrers = []
     for reference in references:
-        model, name_column = _REFERRER_NAMES[reference.referrer_type]
-        name = (await ctx.session.execute(select(name_column).where(model.id == reference.referrer_id))).scalar_one()
+        known = _REFERRER_NAMES.get(reference.referrer_type)
+        name = str(reference.referrer_id) if known is None else (await ctx.session.execute(
+            select(known[1]).where(known[0].id == reference.referrer_id))).scalar_one()
         referrers.append({"type": reference.referrer_type, "id": str(reference.referrer_id), "name": name,
                           "field": reference.field})
     listing = ", ".join(f"{r['type']} '{r['name']}' ({r['field']})" for r in referrers)

@@ -16,6 +16,7 @@ from app.models.organizations import OrganizationCreate, OrganizationUpdate
 from app.services import audit, config, numbering
 from app.services.changes import delete_row, update_row
 from app.services.groups import default_group
+from app.services.office_hours import default_schedule
 from app.services.roles import builtin_roles_for
 
 RESOURCE = "organization"
@@ -40,8 +41,6 @@ async def create_with_roles(session: AsyncSession, payload: OrganizationCreate) 
     organization = Organization(**payload.model_dump())
     session.add(organization)
     await session.flush()
-    from app.services.office_hours import default_schedule
-
     session.add_all([*builtin_roles_for(organization.id), default_group(organization.id),
                      default_schedule(organization.id, organization.timezone)])
     await session.flush()
