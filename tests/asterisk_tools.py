@@ -577,6 +577,17 @@ def register(
         sipp.cleanup()
 
 
+def _retry_unsent(attempt: Callable[[], T]) -> T:
+    """Run a one-shot sipp dialog again (on new ports) when it sent nothing at all: its ports, free a moment
+    before, were taken by another process before sipp bound them. A dialog that sent anything is never
+    repeated, so a refusal by Asterisk is always reported as it happened."""
+    for _ in range(2):
+        result = attempt()
+        if any(m.direction == "sent" for m in result.messages):
+            return result
+    return attempt()
+
+
 # -- Phone (UAS) ------------------------------------------------------------------------------
 
 PHONE_MODES = ("ring", "answer", "busy", "reject")
@@ -1004,10 +1015,13 @@ def call(
 ) -> CallResult:
     """Place one call (see ``Call``; ``password=None``: without digest auth, as a carrier) and wait until it
     ended."""
-    with Call(port, extension, caller=caller, password=password, auth_id=auth_id, domain=domain,
-              hangup_after_s=hangup_after_s, cancel_after_s=cancel_after_s, timeout_s=timeout_s,
-              host=host) as running:  # fmt: skip
-        return running.wait()
+    def attempt() -> CallResult:
+        with Call(port, extension, caller=caller, password=password, auth_id=auth_id, domain=domain,
+                  hangup_after_s=hangup_after_s, cancel_after_s=cancel_after_s, timeout_s=timeout_s,
+                  host=host) as running:  # fmt: skip
+            return running.wait()
+
+    return _retry_unsent(attempt)
 
 
 # -- SUBSCRIBE ---------------------------------------------------------------------------------
@@ -1170,10 +1184,13 @@ def subscribe(
     timeout_s: float = 60.0,
 ) -> SubscribeResult:
     """SUBSCRIBE to ``target`` (see ``Subscription``), stay ``hold_s`` after the last NOTIFY, return."""
-    with Subscription(port, target, subscriber=subscriber, password=password, auth_id=auth_id, domain=domain,
-                      event=event, accept=accept, expires=expires, hold_s=hold_s,
-                      timeout_s=timeout_s) as running:  # fmt: skip
-        return running.wait()
+    def attempt() -> SubscribeResult:
+        with Subscription(port, target, subscriber=subscriber, password=password, auth_id=auth_id, domain=domain,
+                          event=event, accept=accept, expires=expires, hold_s=hold_s,
+                          timeout_s=timeout_s) as running:  # fmt: skip
+            return running.wait()
+
+    return _retry_unsent(attempt)
 
 
 # -- DTMF (SIP INFO) ---------------------------------------------------------------------------
