@@ -8,7 +8,7 @@ account share the extension as their name (Asterisk tells them apart by
 
 from __future__ import annotations
 
-from app.config_gen import asterisk_groups, asterisk_media as media, escaping
+from app.config_gen import asterisk_forwarding as forwarding, asterisk_groups, asterisk_media as media, escaping
 from app.config_gen.asterisk_groups import (INTERNAL_CONTEXT, PARKING_PATH, QUEUES_PATH, DialplanContext, Extension,
                                             GroupPlan)
 from app.config_gen.asterisk_inbound import from_trunk_context
@@ -42,7 +42,8 @@ def render_asterisk(snapshot: Snapshot) -> dict[str, str | bytes]:
     outbound = outbound_contexts(snapshot.routes, snapshot.trunks)
     sounds = f"{snapshot.options.config_root}/{slug}/current/{media.SOUNDS_DIR}"
     contexts = (internal_context(snapshot, plan, with_outbound=bool(outbound)),
-                from_trunk_context(plan, snapshot.organization.ring_timeout), *schedule_contexts(snapshot.schedules),
+                from_trunk_context(plan, snapshot.organization.ring_timeout),
+                *forwarding.user_contexts(plan, snapshot.organization.ring_timeout), *schedule_contexts(snapshot.schedules),
                 *media.conference_contexts(rooms), *media.ivr_contexts(menus, plan, rooms, sounds_dir=sounds),
                 *asterisk_groups.support_contexts(plan), *outbound)
     return {
@@ -72,23 +73,21 @@ def render_pjsip(snapshot: Snapshot, plan: GroupPlan) -> str:
 
 
 def internal_context(snapshot: Snapshot, plan: GroupPlan, *, with_outbound: bool = False) -> DialplanContext:
-    """Build the ``[internal]`` context every phone dials from: each active extension rings, then voicemail or
-    hang-up; then the dialable groups, the parking lot and the feature codes. With outbound routes it includes
-    ``[outbound]``, whose patterns an exact extension here always beats."""
-    slug = escaping.identifier(snapshot.organization.slug, "organization slug")
+    """Build the ``[internal]`` context every phone dials from: a user's extension goes to the user's forwarding
+    rules (``asterisk_forwarding``), an unassigned one rings, then hangs up; then the dialable groups, the parking
+    lot and the feature codes. With outbound routes it includes ``[outbound]``, whose patterns an exact extension
+    here always beats."""
     ring_timeout = snapshot.organization.ring_timeout
     if ring_timeout <= 0:
         raise ValueError(f"organization ring_timeout must be positive, got {ring_timeout}")
     extensions = []
     for account in plan.accounts:
-        number = account.extension
-        applications = [f"Dial(PJSIP/{number},{ring_timeout})"]
-        if _has_voicemail(account):
-            # "u": play the "unavailable" greeting.
-            applications.append(f"VoiceMail({number}@{slug},u)")
-        applications.append("Hangup()")
-        extensions.append(Extension(pattern=str(number), applications=tuple(applications)))
-    extensions += asterisk_groups.group_extensions(plan, ring_timeout)
+        if account.user is not None:
+            extensions.append(forwarding.internal_extension(account))
+        else:
+            extensions.append(Extension(str(account.extension), (f"Dial(PJSIP/{account.extension},{ring_timeout})",
+                                                                 "Hangup()")))
+    extensions += asterisk_groups.group_extensions(plan, ring_timeout, forwarding.group_call_gate)
     extensions += media.internal_extensions(snapshot.conferences, snapshot.ivr_menus)
     extensions += asterisk_groups.parking_extensions(snapshot)
     extensions += asterisk_groups.feature_extensions()

@@ -21,7 +21,7 @@ dialplan per phone, so the output grows with memberships, not with pairs of user
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from app.config_gen import escaping
@@ -126,18 +126,37 @@ def presence_context(extension: int, plan: GroupPlan) -> str:
 # --- extensions.conf ---------------------------------------------------------------------------------------
 
 
-def group_extensions(plan: GroupPlan, ring_timeout: int) -> list[Extension]:
-    """The dialable groups: ring the members by the group's strategy, then the no-answer destination."""
+# Given a member's account, the Gosub that looks its status up and the condition under which it takes group
+# calls now; None: it always does (see ``asterisk_forwarding.group_call_gate``).
+Gate = Callable[[AccountInfo, "GroupPlan"], tuple[str, str] | None]
+RING_VARIABLE = "CENTRALINO_RING"
+
+
+def group_extensions(plan: GroupPlan, ring_timeout: int, gate: Gate | None = None) -> list[Extension]:
+    """The dialable groups: ring the members by the group's strategy, then the no-answer destination. With a
+    ``gate``, ring and hunt groups skip members whose status does not take group calls at that moment."""
     extensions = []
     for group in plan.snapshot.groups:
         if group.extension is None:
             continue
         members = [account for account, _rights in plan.members[group.id]]
+        gates = {a.extension: gate(a, plan) if gate else None for a in members}
         applications: list[str] = []
         if members and group.ring_strategy == "hunt":
-            applications += [f"Dial(PJSIP/{a.extension},{group.ring_timeout})" for a in members]
+            for account in members:
+                dial = f"Dial(PJSIP/{account.extension},{group.ring_timeout})"
+                checked = gates[account.extension]
+                applications += [checked[0], f"ExecIf({checked[1]}?{dial})"] if checked else [dial]
         elif members and group.ring_strategy == "queue":
             applications += ["Answer()", f"Queue({plan.queue_name(group)},,,,{group.ring_timeout})"]
+        elif members and any(gates.values()):
+            applications.append(f"Set({RING_VARIABLE}=)")
+            for account in members:
+                add = f"Set({RING_VARIABLE}=${{{RING_VARIABLE}}}&PJSIP/{account.extension})"
+                checked = gates[account.extension]
+                applications += [checked[0], f"ExecIf({checked[1]}?{add})"] if checked else [add]
+            applications.append(
+                f'ExecIf($["${{{RING_VARIABLE}}}" != ""]?Dial(${{{RING_VARIABLE}:1}},{group.ring_timeout}))')
         elif members:
             devices = "&".join(f"PJSIP/{a.extension}" for a in members)
             applications.append(f"Dial({devices},{group.ring_timeout})")
@@ -147,9 +166,12 @@ def group_extensions(plan: GroupPlan, ring_timeout: int) -> list[Extension]:
     return extensions
 
 
-def destination_applications(destination: dict, plan: GroupPlan, ring_timeout: int) -> list[str]:
+def destination_applications(destination: dict, plan: GroupPlan, ring_timeout: int, *,
+                             owner: AccountInfo | None = None, voicemail_greeting: str = "u") -> list[str]:
     """Where a call goes next. A target that has gone (deactivated, no voicemail) ends the call instead,
-    so that a saved configuration always loads."""
+    so that a saved configuration always loads. ``owner``: the account whose forwarding rules these are (its
+    own mailbox and mobile, and its permission level for calls out); ``voicemail_greeting``: ``u``
+    (unavailable) or ``b`` (busy)."""
     snapshot, kind = plan.snapshot, destination.get("type")
     by_user, by_id = plan.account_of_user, plan.account_by_id
     if kind == "user" and destination["user_id"] in by_user:
@@ -161,15 +183,19 @@ def destination_applications(destination: dict, plan: GroupPlan, ring_timeout: i
         if target is not None and target.extension is not None:
             return [f"Goto({INTERNAL_CONTEXT},{target.extension},1)"]
     if kind == "voicemail":
-        account = by_user.get(destination["user_id"])
-        if account is not None and account.user.voicemail_enabled:
+        account = owner if destination.get("user_id") is None else by_user.get(destination["user_id"])
+        if account is not None and account.user is not None and account.user.voicemail_enabled:
             slug = escaping.identifier(snapshot.organization.slug, "organization slug")
-            return [f"VoiceMail({account.extension}@{slug},u)", "Hangup()"]
+            return [f"VoiceMail({account.extension}@{slug},{voicemail_greeting})", "Hangup()"]
+    if kind == "mobile" and owner is not None and owner.user is not None and owner.user.mobile and snapshot.routes:
+        return [f"Goto(user-{owner.extension},mobile,1)"]
     if kind == "external" and snapshot.routes:
-        # Through the outbound routes, with the organization's default permission level (the caller is outside).
+        # Through the outbound routes: a user's forwarding with its account's permission level, anything else
+        # with the organization's default (the caller is outside).
         number = escaping.digits(destination["number"].removeprefix("+"), "external destination number")
-        return [f"Set(CENTRALINO_LEVEL={snapshot.organization.default_permission_level})",
-                f"Gosub(outbound-select,s,1(+{number}))", "Hangup(${CENTRALINO_CAUSE})"]
+        level = owner.permission_level if owner is not None else snapshot.organization.default_permission_level
+        return [f"Set(CENTRALINO_LEVEL={level})", f"Gosub(outbound-select,s,1(+{number}))",
+                "Hangup(${CENTRALINO_CAUSE})"]
     if kind in ("conference", "ivr"):
         field = "conference_id" if kind == "conference" else "ivr_menu_id"
         context = plan.entry_contexts.get(destination[field])

@@ -15,6 +15,7 @@ and any other number, hears "not in service" (Axivox's ``not_configured``).
 
 from __future__ import annotations
 
+from app.config_gen.asterisk_forwarding import ORIGIN_VARIABLE
 from app.config_gen.asterisk_groups import DialplanContext, Extension, GroupPlan, destination_applications
 from app.config_gen.asterisk_schedules import STATE_VARIABLE, context_names
 from app.config_gen.escaping import refuse_control_characters
@@ -45,16 +46,19 @@ def _did_extensions(did: DidInfo, number: str, plan: GroupPlan, schedules: dict[
     def apps(destination: dict | None) -> tuple[str, ...]:
         return tuple(destination_applications(destination, plan, ring_timeout)) if destination else _NOT_IN_SERVICE
 
+    # Users' forwarding rules tell calls from outside by this (inherited through Local channels and transfers).
+    origin = f"Set(__{ORIGIN_VARIABLE}=external)"
+
     if did.destination is None:
         return [Extension(number, _NOT_IN_SERVICE, comment=f"{number}: no inbound rule, not in service")]
     name = refuse_control_characters(did.rule_name or "", f"inbound rule name of {number}")
     if did.schedule_id is None or did.schedule_id not in schedules:
-        return [Extension(number, apps(did.destination),
+        return [Extension(number, (origin, *apps(did.destination)),
                           comment=f"{number} ({name}): {did.destination['type']}")]
     out_of_hours = apps(did.out_of_hours_destination)
     holiday = apps(did.holiday_destination) if did.holiday_destination else out_of_hours
     return [
-        Extension(number, (f"Gosub({schedules[did.schedule_id]},s,1)", f"Goto(${{{STATE_VARIABLE}}}{number},1)"),
+        Extension(number, (origin, f"Gosub({schedules[did.schedule_id]},s,1)", f"Goto(${{{STATE_VARIABLE}}}{number},1)"),
                   comment=f"{number} ({name}): by office hours"),
         Extension(f"open{number}", apps(did.destination)),
         Extension(f"closed{number}", out_of_hours),

@@ -134,9 +134,33 @@ def schedule_context(schedule: ScheduleInfo, name: str) -> DialplanContext:
 
 
 def _zone(schedule: ScheduleInfo) -> str:
-    if not _ZONE.fullmatch(schedule.timezone):
-        raise ValueError(f"schedule {schedule.name!r}: time zone {schedule.timezone!r} is not an IANA zone name")
-    return schedule.timezone
+    return checked_zone(schedule.timezone, f"schedule {schedule.name!r}")
+
+
+def checked_zone(zone: str, what: str) -> str:
+    """An IANA zone name as GotoIfTime/IFTIME take it; ``ValueError`` for anything Asterisk would misread."""
+    if not _ZONE.fullmatch(zone):
+        raise ValueError(f"{what}: time zone {zone!r} is not an IANA zone name")
+    return zone
+
+
+def time_range(start: str, end: str) -> str:
+    """The half-open API interval ``start``–``end`` as Asterisk's inclusive range (``09:00-16:59``)."""
+    for text in (start, end):
+        if not _TIME.fullmatch(text):
+            raise ValueError(f"{text!r} is not a time of day HH:MM")
+    if not minute_of(start) < minute_of(end):
+        raise ValueError(f"interval {start}-{end} ends before it starts")
+    return f"{_hhmm(minute_of(start))}-{_hhmm(minute_of(end) - 1)}"
+
+
+def weekdays(days: Iterable[str]) -> str:
+    """Weekday names (``monday``…) as GotoIfTime's ``mon&fri``, in week order."""
+    wanted = set(days)
+    unknown = wanted - set(DAYS)
+    if unknown:
+        raise ValueError(f"unknown day {sorted(unknown)[0]!r}")
+    return "&".join(_ASTERISK_DAYS[day] for day in DAYS if day in wanted)
 
 
 def _holiday_order(holiday: ScheduleHoliday) -> tuple[int, int, int, bool]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from app.config_gen.forwarding_rules import default_document
+
 if TYPE_CHECKING:  # the renderer modules define them; importing them here would be circular
     from app.config_gen.asterisk_media import ConferenceInfo, IvrMenuInfo
     from app.config_gen.asterisk_schedules import ScheduleInfo
@@ -58,10 +60,18 @@ class UserInfo:
     language: str
     voicemail_enabled: bool
     voicemail_pin: str | None  # plaintext digits (decrypted), present when enabled
+    mobile: str | None = None  # E.164
+    status: str = "available"  # the presence status stored when the configuration was applied
+    forwarding: dict | None = None  # the stored forwarding document; None: the defaults
 
     @property
     def display_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def rules(self) -> dict:
+        """The forwarding rules calls follow: the stored document, or the documented defaults."""
+        return self.forwarding if self.forwarding is not None else default_document(self.voicemail_enabled)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     reload_provisioning: str | None = None
     reload_timeout_seconds: float = 15.0
     asterisk_udp_bind: str = "0.0.0.0:5060"
+    # Asterisk's manager interface, ami://user:secret@host:5038: live state (users' status) is pushed there.
+    asterisk_ami_url: str | None = None
     asterisk_wss_bind: str | None = "0.0.0.0:8089"
     registrar_port: int = 5060
     provisioning_rate_limit_per_minute: int = 60
@@ -96,6 +98,16 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("asterisk_ami_url")
+    @classmethod
+    def _ami_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme != "ami" or not parsed.hostname or not parsed.username or parsed.password is None:
+            raise ValueError("CENTRALINO_ASTERISK_AMI_URL must look like ami://user:secret@host:5038")
+        return value.strip()
 
     @field_validator("public_url")
     @classmethod

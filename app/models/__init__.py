@@ -8,6 +8,7 @@ from app.models.config import ConfigRevision, ConfigState
 from app.models.destinations import DestinationReference
 from app.models.devices import Device
 from app.models.dids import Did
+from app.models.forwarding import UserForwarding
 from app.models.groups import Group, GroupMember
 from app.models.inbound_rules import InboundRule
 from app.models.ivr_menus import IvrGreeting, IvrMenu
@@ -20,4 +21,5 @@ from app.models.users import User
 
 __all__ = ["ApiKey", "AuditEntry", "Conference", "ConfigRevision", "ConfigState", "DestinationReference", "Device",
            "Did", "Group", "GroupMember", "IdempotencyRecord", "InboundRule", "IvrGreeting", "IvrMenu",
-           "LoginThrottle", "OfficeHours", "Organization", "OutboundRoute", "Role", "SipAccount", "Trunk", "User"]
+           "LoginThrottle", "OfficeHours", "Organization", "OutboundRoute", "Role", "SipAccount", "Trunk", "User",
+           "UserForwarding"]

@@ -55,7 +55,8 @@ def target_of(destination: Any) -> tuple[str, uuid.UUID] | None:
     if kind_and_field is None:
         return None
     kind, field = kind_and_field
-    return kind, getattr(destination, field)
+    target_id = getattr(destination, field)
+    return (kind, target_id) if target_id is not None else None  # e.g. a user's own mailbox in its own rules
 
 
 async def check(ctx: Context, destination: Any, loc: list[str | int], errors: FieldErrors, *,

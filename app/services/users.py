@@ -17,11 +17,12 @@ from app.models import Role, SipAccount, User
 from app.models.sip_accounts import SipAccountCreate
 from app.models.groups import UserGroupRead
 from app.models.users import UserAccessIn, UserAccessPatch, UserCreate, UserUpdate
-from app.services import audit, destinations, groups, numbering, roles, sip_accounts
+from app.services import ami, audit, destinations, groups, numbering, roles, sip_accounts
 from app.services.changes import delete_row, touch
 from app.services.scoping import require_scope_all, restrict_to_own, scope_clause
 
 RESOURCE = "user"
+FORWARDING_REFERRER = "user_forwarding"  # a user's forwarding rules, as a referrer of destinations
 # Columns a principal with scope 'own' may change on itself; access changes are handled separately.
 _SELF_SERVICE_FIELDS = {"first_name", "last_name", "mobile", "language", "status", "directory_visible", "multiple_calls"}
 # What a group manager (scope 'groups') may also change on the users of its groups.
@@ -39,6 +40,7 @@ class UserView:
     role_name: str | None
     sip_password: str | None = None  # set only when this request generated it
     groups: list[UserGroupRead] | None = None  # loaded for the representation
+    status_pushed: bool | None = None  # a status change reached Asterisk over AMI
 
 
 def _base_query(ctx: Context):
@@ -324,7 +326,11 @@ async def update(ctx: Context, view: UserView, payload: UserUpdate) -> UserView:
         user.auth_version += 1
     touch(user)
     await ctx.session.flush()
-    await audit.record(ctx, "user.update", RESOURCE, user.id, before=before, after=audit.snapshot(user), config_change=True)
+    # The status is live state (pushed to Asterisk below), not configuration: alone it makes nothing pending.
+    await audit.record(ctx, "user.update", RESOURCE, user.id, before=before, after=audit.snapshot(user),
+                       config_change=not payload.model_fields_set <= {"status"})
+    if "status" in changes and before["status"] != user.status:
+        view.status_pushed = await ami.push_status(ctx.settings, user.id, user.status)
     return view
 
 
@@ -368,5 +374,6 @@ async def delete(ctx: Context, view: UserView) -> None:
         raise Forbidden("You cannot delete yourself")
     await roles.check_authority_over(ctx.session, ctx.principal, user, "delete")
     await destinations.refuse_if_referenced(ctx, "user", user.id, f"User '{user.first_name} {user.last_name}'".strip())
+    await destinations.forget(ctx, FORWARDING_REFERRER, user.id)  # its own rules go with it
     await sip_accounts.release_user_account(ctx, user)
     await delete_row(ctx, user, action="user.delete", resource=RESOURCE, config_change=True)

@@ -212,6 +212,32 @@ MATRIX: dict[str, Row] = {
         user="403 404 404 404 404 | 403 403 403 404 404 | 403 204 403 204 404",
         readonly="403"),
 
+    # --- a user's call handling: read like the user; changed by the user itself or with authority over it -----
+    "GET /api/v1/users/{user_id}/forwarding": Row("user",
+        owner="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404",
+        admin="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404",
+        manager="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404",
+        user="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404",
+        readonly="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404"),
+    "PUT /api/v1/users/{user_id}/forwarding": Row("user",  # every action "end call"
+        owner="200 404 404 404 404 | 200 200 403 404 404 | 200 200 200 200 404",
+        admin="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        manager="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        readonly="403"),
+    "GET /api/v1/users/{user_id}/status": Row("user",
+        owner="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404",
+        admin="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404",
+        manager="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404",
+        user="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404",
+        readonly="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404"),
+    "PUT /api/v1/users/{user_id}/status": Row("user",  # away
+        owner="200 404 404 404 404 | 200 200 403 404 404 | 200 200 200 200 404",
+        admin="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        manager="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        readonly="403"),
+
     # --- groups: read by everyone, changed with scope 'all'; memberships narrowed by scope --------------------
     "POST /api/v1/groups": Row(None,
         owner="403 | 403 | 201",
@@ -734,6 +760,15 @@ class Upload:
     content_type: str
 
 
+_END = {"type": "hangup"}
+_RING_THEN_END = {"no_answer_seconds": 20, "no_answer": _END, "busy": _END, "not_registered": _END}
+END_EVERY_CALL = {  # forwarding rules that suit any user (3CX's quick set-up: "end call" on every status)
+    **{status: {"internal": _RING_THEN_END, "external": _RING_THEN_END} for status in ("available", "lunch")},
+    **{status: {"internal": {"action": _END}, "external": {"action": _END}} for status in ("away", "dnd",
+                                                                                          "business_trip")},
+}
+
+
 def new_number() -> str:
     """A valid number no other request of the run uses (DIDs are unique across organizations): Warsaw's +48 22."""
     return f"+4822{next(_numbers):07d}"
@@ -750,6 +785,8 @@ BODIES = {
     "PATCH /api/v1/roles/{role_id}": lambda target: {"description": "Changed"},
     "POST /api/v1/users": lambda target: {"first_name": "Newcomer", "groups": ["Team"]},
     "PATCH /api/v1/users/{user_id}": lambda target: {"first_name": "Renamed"},
+    "PUT /api/v1/users/{user_id}/forwarding": lambda target: END_EVERY_CALL,
+    "PUT /api/v1/users/{user_id}/status": lambda target: {"status": "away"},
     "POST /api/v1/groups": lambda target: {"name": unique("Group")},
     "PATCH /api/v1/groups/{group_id}": lambda target: {"ring_timeout": 25},
     "PUT /api/v1/groups/{group_id}/members/{user_id}": lambda target: {"role": "member"},

@@ -117,18 +117,27 @@ def test_pjsip_endpoint_options_follow_the_account() -> None:
     }
 
 
-def test_dialplan_rings_then_voicemail_or_hangup() -> None:
+def test_a_users_number_follows_its_rules_and_an_unassigned_one_rings_then_hangs_up() -> None:
     entries = asterisk_entries(render_asterisk(fixture_snapshot())["asterisk/extensions.conf"])
     internal = [(key, value) for section, key, value in entries if section == "internal" and key not in ("[", "include")]
-    assert internal[:7] == [
-        ("exten", "101,1,Dial(PJSIP/101,25)"),
-        ("same", "n,VoiceMail(101@acme,u)"),
-        ("same", "n,Hangup()"),
-        ("exten", "102,1,Dial(PJSIP/102,25)"),
-        ("same", "n,Hangup()"),
+    assert internal[:4] == [
+        ("exten", "101,1,Goto(user-101,s,1)"),
+        ("exten", "102,1,Goto(user-102,s,1)"),
         ("exten", "104,1,Dial(PJSIP/104,25)"),
         ("same", "n,Hangup()"),
     ]
+
+
+def test_by_default_a_user_rings_for_the_ring_time_then_voicemail_or_hangup() -> None:
+    text = _dialplan(fixture_snapshot())
+    anna, bruno = _context(text, "user-101"), _context(text, "user-102")
+    start = anna.index('exten => available-internal,1,GotoIf($["${PJSIP_DIAL_CONTACTS(101)}" = ""]?'
+                       'nr-available-internal,1)')
+    assert anna[start + 1] == " same => n,Dial(PJSIP/101,25)"
+    assert anna[start + 4:start + 6] == [" same => n,VoiceMail(101@acme,u)", " same => n,Hangup()"]
+    assert "exten => busy-available-internal,1,VoiceMail(101@acme,b)" in anna, "busy: the busy greeting"
+    assert "exten => dnd-external,1,Goto(away-internal,1)" in anna, "the same rules are written once"
+    assert "exten => away-internal,1,Hangup()" in bruno, "Bruno has no mailbox: the call ends"
 
 
 def test_voicemail_lists_only_active_accounts_with_voicemail() -> None:
@@ -320,12 +329,13 @@ def test_a_destination_whose_target_has_gone_ends_the_call_instead_of_breaking_t
     # Anna's voicemail goes off: Sales' no-answer destination (her mailbox) becomes a hang-up.
     snapshot = with_anna(fixture_snapshot(), voicemail_enabled=False, voicemail_pin=None)
     sales = _context(_dialplan(snapshot), "internal")
-    start = sales.index("exten => 600,1,Dial(PJSIP/101&PJSIP/102,20)")
+    start = sales.index(' same => n,ExecIf($["${CENTRALINO_RING}" != ""]?Dial(${CENTRALINO_RING:1},20))')
     assert sales[start + 1] == " same => n,Hangup()"
     # A group destination that is no longer dialable, and an unknown type, also hang up.
     snapshot = _with_group(fixture_snapshot(), "Sales; Milano", extension=None)
     support = _context(_dialplan(snapshot), "internal")
-    assert support[support.index(" same => n,Dial(PJSIP/101,15)") + 1] == " same => n,Hangup()"
+    last_member = ' same => n,ExecIf($[${REGEX("^(available|lunch)$" ${CENTRALINO_STATUS})}]?Dial(PJSIP/101,15))'
+    assert support[support.index(last_member) + 1] == " same => n,Hangup()"
 
 
 def test_a_group_name_never_reaches_an_application_where_asterisk_would_evaluate_it() -> None:
@@ -365,9 +375,9 @@ def test_group_output_grows_with_memberships_not_with_pairs_of_users() -> None:
                                          user=dataclasses.replace(ANNA, id=f"user-{n}")) for n in range(300))
     group = dataclasses.replace(base.groups[0], members=members)
     text = _dialplan(dataclasses.replace(base, accounts=accounts, groups=(group,), devices=()))
-    # 300 members who may all barge on each other: a few lines per member (its extension, list entries and
-    # includes), not a line per pair (90,000).
-    assert len(text.splitlines()) < 300 * 20
+    # 300 members who may all barge on each other: a few dozen lines per member (its extension, its forwarding
+    # rules, list entries and includes), not a line per pair (90,000).
+    assert len(text.splitlines()) < 300 * 50
 
 
 def test_an_external_destination_dials_out_through_the_routes_with_the_organizations_level() -> None:
