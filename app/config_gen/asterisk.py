@@ -20,6 +20,10 @@ from app.config_gen.snapshot import AccountInfo, Snapshot
 PJSIP_PATH = "asterisk/pjsip.conf"
 EXTENSIONS_PATH = "asterisk/extensions.conf"
 VOICEMAIL_PATH = "asterisk/voicemail.conf"
+VOICEMAIL_CODE = "*97"
+VOICEMAIL_MAIN_CONTEXT = "voicemail-main"
+# voicemail.conf options per e-mail notification: the recording attached, deleted after mailing.
+_EMAIL_OPTIONS = {"notify": ("no", "no"), "attach": ("yes", "no"), "attach_and_delete": ("yes", "yes")}
 
 __all__ = ["EXTENSIONS_PATH", "INTERNAL_CONTEXT", "PARKING_PATH", "PJSIP_PATH", "QUEUES_PATH", "VOICEMAIL_PATH",
            "DialplanContext", "Extension", "render_asterisk"]
@@ -41,11 +45,12 @@ def render_asterisk(snapshot: Snapshot) -> dict[str, str | bytes]:
     plan.entry_contexts.update(media.entry_contexts(rooms, menus))
     outbound = outbound_contexts(snapshot.routes, snapshot.trunks)
     sounds = f"{snapshot.options.config_root}/{slug}/current/{media.SOUNDS_DIR}"
+    plan.sounds_dir = sounds
     contexts = (internal_context(snapshot, plan, with_outbound=bool(outbound)),
                 from_trunk_context(plan, snapshot.organization.ring_timeout),
                 *forwarding.user_contexts(plan, snapshot.organization.ring_timeout), *schedule_contexts(snapshot.schedules),
                 *media.conference_contexts(rooms), *media.ivr_contexts(menus, plan, rooms, sounds_dir=sounds),
-                *asterisk_groups.support_contexts(plan), *outbound)
+                *asterisk_groups.support_contexts(plan), voicemail_main_context(slug, active), *outbound)
     return {
         PJSIP_PATH: render_pjsip(snapshot, plan),
         EXTENSIONS_PATH: render_dialplan(contexts),
@@ -55,6 +60,8 @@ def render_asterisk(snapshot: Snapshot) -> dict[str, str | bytes]:
         media.CONFBRIDGE_PATH: media.render_confbridge(rooms),
         media.CONFERENCE_PINS_PATH: media.render_conference_pins(rooms),
         **media.sound_files(menus),
+        **{f"{media.SOUNDS_DIR}/{asterisk_groups.voicemail_sound(a.extension)}.wav": a.user.voicemail_greeting
+           for a in active if _has_voicemail(a) and a.user.voicemail_greeting},
     }
 
 
@@ -91,8 +98,21 @@ def internal_context(snapshot: Snapshot, plan: GroupPlan, *, with_outbound: bool
     extensions += media.internal_extensions(snapshot.conferences, snapshot.ivr_menus)
     extensions += asterisk_groups.parking_extensions(snapshot)
     extensions += asterisk_groups.feature_extensions()
+    extensions.append(Extension(VOICEMAIL_CODE, (
+        f"GotoIf(${{DIALPLAN_EXISTS({VOICEMAIL_MAIN_CONTEXT},${{CHANNEL(endpoint)}},1)}}?"
+        f"{VOICEMAIL_MAIN_CONTEXT},${{CHANNEL(endpoint)}},1)", "Hangup(21)"),
+        comment=f"{VOICEMAIL_CODE}: my mailbox (messages, greetings recorded from the phone, PIN)"))
     return DialplanContext(name=INTERNAL_CONTEXT, extensions=tuple(extensions),
                            includes=(OUTBOUND_CONTEXT,) if with_outbound else ())
+
+
+def voicemail_main_context(slug: str, accounts: list[AccountInfo]) -> DialplanContext:
+    """Each mailbox's main menu, reached by its own phone with ``*97`` (the caller is the authenticated endpoint,
+    which a phone cannot forge); ``s`` skips the PIN where the user does not require it."""
+    return DialplanContext(VOICEMAIL_MAIN_CONTEXT, tuple(
+        Extension(str(a.extension), (
+            f"VoiceMailMain({a.extension}@{slug}{'' if a.user.voicemail_pin_required else ',s'})", "Hangup()"))
+        for a in accounts if _has_voicemail(a)), comment="Voicemail main menus (*97 from the mailbox's own phone)")
 
 
 def render_dialplan(contexts: tuple[DialplanContext, ...]) -> str:
@@ -128,10 +148,15 @@ def _render_voicemail(slug: str, accounts: list[AccountInfo]) -> str:
             escaping.digits(user.voicemail_pin, f"{what} PIN"),
             escaping.asterisk_list_name(_display_name(account), f"{what} name"),
         ]
-        if user.email:
-            fields.append(escaping.asterisk_list_field(user.email, f"{what} e-mail"))
+        mailed = user.voicemail_email in _EMAIL_OPTIONS and user.email
+        fields.append(escaping.asterisk_list_field(user.email, f"{what} e-mail") if mailed else "")
+        fields.append("")  # no pager address
+        attach, delete = _EMAIL_OPTIONS.get(user.voicemail_email, ("no", "no")) if mailed else ("no", "no")
+        fields.append(f"attach={attach}|delete={delete}|saycid={'yes' if user.voicemail_play_caller_id else 'no'}"
+                      f"|envelope={'yes' if user.voicemail_read_datetime else 'no'}")
         lines.append(f"{account.extension} => {','.join(fields)}")
-    general = "[general]\nformat=wav49|gsm|wav\nattach=yes\n"
+    # Mail goes out through the Asterisk host's mailcmd (sendmail -t by default): see the README.
+    general = "[general]\nformat=wav49|gsm|wav\nattach=no\nfromstring=Centralino Voicemail\n"
     return _HEADER + f"\n{general}\n" + "\n".join(lines) + "\n"
 
 

@@ -80,6 +80,8 @@ class GroupPlan:
         # Where a call enters a conference room or an IVR menu (id -> context with an ``s`` extension),
         # filled by the renderers of those resources.
         self.entry_contexts: dict[str, str] = {}
+        # The absolute directory Asterisk plays uploaded sounds from (set by the renderer that writes them).
+        self.sounds_dir: str | None = None
         # Per group, its members that have an active account, in hunt order.
         self.members: dict[str, list[tuple[AccountInfo, frozenset[str]]]] = {
             g.id: [(by_user[m.user_id], m.rights) for m in g.members if m.user_id in by_user]
@@ -186,6 +188,10 @@ def destination_applications(destination: dict, plan: GroupPlan, ring_timeout: i
         account = owner if destination.get("user_id") is None else by_user.get(destination["user_id"])
         if account is not None and account.user is not None and account.user.voicemail_enabled:
             slug = escaping.identifier(snapshot.organization.slug, "organization slug")
+            if account.user.voicemail_greeting and plan.sounds_dir:
+                # The uploaded greeting instead of Asterisk's: play it, then only the beep ("s").
+                return [f"Playback({plan.sounds_dir}/{voicemail_sound(account.extension)})",
+                        f"VoiceMail({account.extension}@{slug},s)", "Hangup()"]
             return [f"VoiceMail({account.extension}@{slug},{voicemail_greeting})", "Hangup()"]
     if kind == "mobile" and owner is not None and owner.user is not None and owner.user.mobile and snapshot.routes:
         return [f"Goto(user-{owner.extension},mobile,1)"]
@@ -204,6 +210,11 @@ def destination_applications(destination: dict, plan: GroupPlan, ring_timeout: i
     if kind == "not_configured":
         return ["Answer()", "Playback(ss-noservice)", "Hangup()"]
     return ["Hangup()"]
+
+
+def voicemail_sound(extension: int) -> str:
+    """The file name (without ``.wav``) of a mailbox's uploaded greeting in the sounds directory."""
+    return f"voicemail-{extension}"
 
 
 def parking_extensions(snapshot: Snapshot) -> list[Extension]:

@@ -9,6 +9,13 @@ requests there as an outbound proxy, otherwise straight to the SIP domain on
 Devices without an account, or whose account is inactive, get no file: the
 registrar refuses such an account anyway, and no credentials are published
 for it.
+
+The programmable keys of the account's user (``UserInfo.keys``) go into the
+same file, in each vendor's own syntax; a key a vendor cannot express is left
+out, and a user without keys gets exactly the file they got before keys
+existed. Directed pickup keys (``pickup`` with an extension) are left out on
+every vendor: the dialplan has only the group pickup code, ``*8``, and the
+phones would dial the code followed by the extension.
 """
 
 from __future__ import annotations
@@ -19,9 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.config_gen import escaping
-from app.config_gen.snapshot import AccountInfo, DeviceInfo, Snapshot
+from app.config_gen.asterisk_groups import PICKUP_CODE
+from app.config_gen.snapshot import AccountInfo, DeviceInfo, KeyInfo, Snapshot
 
 _MAC = re.compile(r"[0-9a-f]{12}")
+_KEY_KINDS = frozenset({"none", "blf", "speed_dial", "line", "pickup", "park", "agent_login", "change_status", "switch"})
+# What a key may dial: digits, * and # (feature codes), and a leading + (E.164). Nothing a file syntax reads.
+_DIAL_STRING = re.compile(r"\+?[0-9*#]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,20 @@ class Line:
     password: str
     display_name: str
     label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One programmable key as the renderers write it: a checked value and a label free of control characters.
+
+    ``kind`` is the ``KeyInfo`` kind; ``value`` is only dial characters (a group pickup key holds the pickup
+    code); ``label`` is None when the phone shows its own default.
+    """
+
+    index: int
+    kind: str
+    value: str
+    label: str | None
 
 
 def provisioning_filename(vendor: str, mac: str | None) -> str | None:
@@ -101,7 +126,7 @@ def render_provisioning(snapshot: Snapshot) -> dict[str, str]:
         if renderer is None:
             raise ValueError(f"device {device.id}: no provisioning format for vendor {device.vendor!r}")
         paths = device_files(device.vendor, device.mac, device.id)
-        for file_name, text in renderer(device, _line(device, account), registrar).items():
+        for file_name, text in renderer(device, _line(device, account), registrar, _keys(device, account)).items():
             path = paths[file_name]
             if path in files:
                 raise ValueError(f"device {device.id}: another device already has the file {file_name}")
@@ -124,6 +149,48 @@ def _line(device: DeviceInfo, account: AccountInfo) -> Line:
     )
 
 
+def _keys(device: DeviceInfo, account: AccountInfo) -> tuple[Key, ...]:
+    """The user's keys that can reach a phone, by index: ``none`` and directed pickup keys left out, values checked."""
+    user = account.user
+    if user is None:
+        return ()
+    keys: list[Key] = []
+    seen: set[int] = set()
+    for key in sorted(user.keys, key=lambda k: k.index):
+        what = f"device {device.id} (extension {account.extension}) key {key.index}"
+        if key.kind not in _KEY_KINDS:
+            raise ValueError(f"{what} has an unknown kind {key.kind!r}")
+        if key.index < 1 or key.index in seen:
+            raise ValueError(f"{what}: key positions start at 1 and hold one key each")
+        seen.add(key.index)
+        if key.kind == "none":
+            continue
+        if key.kind == "pickup":
+            if key.value is not None:
+                # Directed pickup is not in the dialplan (see the module docstring): such a key would fail.
+                continue
+            value = PICKUP_CODE
+        else:
+            value = _key_value(key, what)
+        if key.kind == "line" and value != "1":
+            # The files configure one account, line 1: a key for another line would stay dead.
+            continue
+        label = escaping.refuse_control_characters(key.label, f"{what} label") if key.label else None
+        keys.append(Key(key.index, key.kind, value, label))
+    return tuple(keys)
+
+
+def _key_value(key: KeyInfo, what: str) -> str:
+    """The key's value, or ValueError when it is missing or holds anything a phone should not dial."""
+    if key.value is None:
+        raise ValueError(f"{what} ({key.kind}) has no value")
+    if key.kind in ("blf", "line", "park"):
+        return escaping.digits(key.value, f"{what} ({key.kind}) value")
+    if not _DIAL_STRING.fullmatch(key.value):
+        raise ValueError(f"{what} ({key.kind}) value {key.value!r} is not a number to dial")
+    return key.value
+
+
 def _file_name(device: DeviceInfo) -> str:
     name = provisioning_filename(device.vendor, device.mac)
     if name is None:
@@ -131,7 +198,7 @@ def _file_name(device: DeviceInfo) -> str:
     return name
 
 
-def _yealink(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, str]:
+def _yealink(device: DeviceInfo, line: Line, registrar: Registrar, keys: tuple[Key, ...]) -> dict[str, str]:
     # A value runs to the end of its line, and Line values hold no line breaks.
     settings = [
         ("account.1.enable", "1"),
@@ -153,13 +220,37 @@ def _yealink(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, 
         ]
     else:
         settings.append(("account.1.outbound_proxy_enable", "0"))
+    settings += _yealink_keys(keys)
     # The first line must be exactly this version marker, or the phone ignores the file.
     text = "#!version:1.0.0.1\n## Generated by Centralino: do not edit, every apply rewrites this file.\n"
     text += "".join(f"{key} = {setting}\n" for key, setting in settings)
     return {_file_name(device): text}
 
 
-def _grandstream(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, str]:
+# linekey.N.type codes from Yealink's DSS key table (13 Speed Dial, 15 Line, 16 BLF, 10 Call Park). Group pickup
+# and the feature codes are speed dials: the key dials the code, which is all the PBX asks for.
+_YEALINK_KEY_TYPES = {"blf": "16", "speed_dial": "13", "line": "15", "pickup": "13", "park": "10",
+                      "agent_login": "13", "change_status": "13", "switch": "13"}
+
+
+def _yealink_keys(keys: tuple[Key, ...]) -> list[tuple[str, str]]:
+    """``linekey.N.*`` settings, N the key's position (line keys count from 1), all on account 1.
+
+    No ``linekey.N.pickup_value`` on BLF keys: Yealink dials that code followed by the watched number, and the
+    dialplan has no directed pickup (``*8101`` would not exist).
+    """
+    settings: list[tuple[str, str]] = []
+    for key in keys:
+        prefix = f"linekey.{key.index}"
+        settings += [(f"{prefix}.type", _YEALINK_KEY_TYPES[key.kind]), (f"{prefix}.line", "1")]
+        if key.kind != "line":  # a line key is its account (linekey.N.line); it has no value
+            settings.append((f"{prefix}.value", key.value))
+        if key.label is not None:
+            settings.append((f"{prefix}.label", key.label))
+    return settings
+
+
+def _grandstream(device: DeviceInfo, line: Line, registrar: Registrar, keys: tuple[Key, ...]) -> dict[str, str]:
     def text(value: str, what: str) -> str:
         return escaping.xml_text(value, f"device {device.id} {what}")
 
@@ -179,6 +270,15 @@ def _grandstream(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[s
         ("P3", text(line.display_name, "display name")),  # name shown as caller id
         ("P32", str(math.ceil(registrar.registration_interval / 60))),  # register expiration, minutes
     ]
+    for key in keys:
+        mode = _GRANDSTREAM_KEY_MODES.get(key.kind)
+        if mode is None:
+            continue
+        mode_p, account_p, name_p, value_p = _grandstream_mpk(key.index, f"device {device.id} key {key.index}")
+        values += [(mode_p, mode), (account_p, "0")]  # account 0 = Account 1
+        if key.label is not None:
+            values.append((name_p, text(key.label, f"key {key.index} label")))
+        values.append((value_p, text(key.value, f"key {key.index} value")))
     body = "".join(f"    <{key}>{value}</{key}>\n" for key, value in values)
     document = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -193,7 +293,29 @@ def _grandstream(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[s
     return {file_name: document}
 
 
-def _polycom(device: DeviceInfo, line: Line, registrar: Registrar) -> dict[str, str]:
+# Multi-purpose key modes (0 Speed Dial, 1 BLF, 9 CallPark). A multi-purpose key has no line mode (the line keys
+# are separate P-values), so ``line`` keys are left out; group pickup and feature codes are speed dials.
+_GRANDSTREAM_KEY_MODES = {"speed_dial": "0", "blf": "1", "pickup": "0", "park": "9",
+                          "agent_login": "0", "change_status": "0", "switch": "0"}
+
+
+def _grandstream_mpk(index: int, what: str) -> tuple[str, str, str, str]:
+    """The P-values (key mode, account, name, value) of multi-purpose key ``index``.
+
+    They follow no single rule: keys 1-7 have their modes in P323-P329 and (account, name, value) triples from
+    P301, keys 8-18 four consecutive P-values each from P353. Grandstream's templates document no further keys in
+    this format, so a key beyond 18 is refused rather than guessed.
+    """
+    if 1 <= index <= 7:
+        first = 301 + 3 * (index - 1)
+        return f"P{322 + index}", f"P{first}", f"P{first + 1}", f"P{first + 2}"
+    if 8 <= index <= 18:
+        mode = 353 + 4 * (index - 8)
+        return f"P{mode}", f"P{mode + 1}", f"P{mode + 2}", f"P{mode + 3}"
+    raise ValueError(f"{what}: Grandstream multi-purpose keys are numbered 1 to 18")
+
+
+def _polycom(device: DeviceInfo, line: Line, registrar: Registrar, keys: tuple[Key, ...]) -> dict[str, str]:
     def attribute(value: str, what: str) -> str:
         return escaping.xml_attribute(value, f"device {device.id} {what}")
 

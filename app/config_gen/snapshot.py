@@ -51,6 +51,28 @@ class OrganizationInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """One programmable key of a user's phones (3CX's BLF tab, Axivox's keys 1–20), as the phone files need it.
+
+    ``kind`` and what ``value`` holds:
+      - ``blf``: the watched extension's number (digits); the key shows its state and calls it;
+      - ``speed_dial``: the number to call (an extension, or E.164 with "+");
+      - ``line``: the line (account) number on the phone, "1" for the user's own;
+      - ``pickup``: the extension whose ringing call the key picks up (directed pickup), or None for the group
+        pickup code;
+      - ``park``: the parking lot's number; ``agent_login``, ``change_status``, ``switch``: the feature code the
+        key dials (``value``);
+      - ``none``: an empty key (never rendered).
+    ``label`` is what the phone shows next to it (None: the phone's own default).
+    """
+
+    index: int  # 1-based position on the phone
+    kind: str  # none | blf | speed_dial | line | pickup | park | agent_login | change_status | switch
+    value: str | None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class UserInfo:
     id: str
     first_name: str
@@ -63,6 +85,12 @@ class UserInfo:
     mobile: str | None = None  # E.164
     status: str = "available"  # the presence status stored when the configuration was applied
     forwarding: dict | None = None  # the stored forwarding document; None: the defaults
+    keys: tuple[KeyInfo, ...] = ()  # the programmable keys of the user's phones, by index
+    voicemail_pin_required: bool = True  # VoiceMailMain asks the PIN on the user's own phone
+    voicemail_play_caller_id: bool = False
+    voicemail_read_datetime: bool = True
+    voicemail_email: str = "none"  # none | notify | attach | attach_and_delete
+    voicemail_greeting: bytes | None = None  # the active uploaded greeting (16-bit PCM, mono, 8 kHz WAV)
 
     @property
     def display_name(self) -> str:

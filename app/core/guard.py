@@ -31,7 +31,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # Routes that take a file upload (audio), with the larger upload limit.
-UPLOAD_PATHS = re.compile(r"/api/v1/ivr-menus/[^/]+/greeting")
+UPLOAD_PATHS = re.compile(r"/api/v1/(ivr-menus/[^/]+/greeting|users/[^/]+/voicemail/greetings)")
 
 
 class RequestGuard:

@@ -150,7 +150,26 @@ def generate_auth_id() -> str:
 
 
 def generate_pin(length: int = 6) -> str:
-    return "".join(secrets.choice(string.digits) for _ in range(length))
+    """A random PIN that ``weak_pin_reason`` accepts."""
+    while True:
+        pin = "".join(secrets.choice(string.digits) for _ in range(length))
+        if weak_pin_reason(pin) is None:
+            return pin
+
+
+def weak_pin_reason(pin: str, extension: int | None = None) -> str | None:
+    """Why a voicemail PIN is too easy to guess (one digit repeated, a run such as 1234 or 9876, the mailbox's own
+    number), or None when it is fine."""
+    if len(set(pin)) == 1:
+        return "a single digit repeated"
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
+    if steps in ({1}, {9}):
+        return "a run of consecutive digits"
+    if extension is not None and pin in (str(extension), str(extension) * 2, str(extension)[::-1]):
+        return "the extension number"
+    if len(pin) % 2 == 0 and pin[: len(pin) // 2] == pin[len(pin) // 2:] and len(set(pin[: len(pin) // 2])) <= 2:
+        return "a short pattern repeated"
+    return None
 
 
 def sip_password_problems(password: str, *, forbidden_substrings: tuple[str, ...] = ()) -> list[str]:

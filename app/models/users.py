@@ -34,6 +34,10 @@ class User(TenantRow, table=True):
     login_required: bool = False
     voicemail_enabled: bool = False
     voicemail_pin_encrypted: str | None = Field(default=None, max_length=500)
+    voicemail_pin_required: bool = True
+    voicemail_play_caller_id: bool = False
+    voicemail_read_datetime: bool = True
+    voicemail_email_notification: str = Field(default="none", max_length=20)
     # An inactive user cannot log in and its tokens stop working; its data and phones stay.
     active: bool = True
     # The user's own login; a user without a username cannot log in.

@@ -6,13 +6,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from starlette.datastructures import UploadFile
 
 from app.core.context import Context, require
-from app.core.errors import HEADER_DOCS, ValidationProblem
+from app.core.errors import HEADER_DOCS
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
 from app.models.ivr_menus import (GreetingRead, IvrKey, IvrMenu, IvrMenuCreate, IvrMenuPage, IvrMenuRead, IvrMenuUpdate)
+from app.routers.audio_uploads import GREETING_AUDIO, UPLOAD_BODY, read_upload
 from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router,
                                 created)
 from app.services import destinations, ivr_menus
@@ -23,16 +23,6 @@ Readers = Annotated[Context, Depends(require("ivr_menus.read"))]
 Writers = Annotated[Context, Depends(require("ivr_menus.write"))]
 GreetingReaders = Annotated[Context, Depends(require("ivr_menus.read", "prompts.read"))]
 GreetingWriters = Annotated[Context, Depends(require("ivr_menus.write", "prompts.write"))]
-
-WAV_TYPES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream"})
-_BINARY = {"type": "string", "format": "binary"}
-# Only the raw body as application/octet-stream is in the spec (generated clients send files with that type);
-# audio/wav and multipart/form-data (field "file") are accepted too and said so in the description: the
-# generators skip audio/* bodies, and the spec's fuzzing client cannot replay a streamed multipart request.
-_UPLOAD_BODY: dict[str, Any] = {"requestBody": {
-    "required": True, "description": "The WAV file (also accepted as audio/wav, or multipart field `file`)",
-    "content": {"application/octet-stream": {"schema": _BINARY}}}}
-
 
 def _greeting(row: Any) -> GreetingRead:
     return GreetingRead.model_construct(duration_ms=row.duration_ms, size_bytes=row.size_bytes, sha256=row.sha256,
@@ -111,14 +101,8 @@ async def delete_menu(menu_id: uuid.UUID, ctx: Writers, if_match: IfMatch = None
     return Response(status_code=204)
 
 
-# Served as application/octet-stream (a WAV file, named by Content-Disposition): generated clients handle that
-# type as a file, while they skip audio/* responses.
-_GREETING_AUDIO = {200: {"description": "The greeting: a 16-bit PCM, mono, 8 kHz WAV file",
-                         "content": {"application/octet-stream": {"schema": _BINARY}}}}
-
-
 @router.get("/{menu_id}/greeting", response_class=Response, summary="Download an IVR menu's greeting",
-            responses={**ITEM_ERRORS, **_GREETING_AUDIO}, operation_id="ivr_menus_greeting_get")
+            responses={**ITEM_ERRORS, **GREETING_AUDIO}, operation_id="ivr_menus_greeting_get")
 async def get_greeting(menu_id: uuid.UUID, ctx: GreetingReaders) -> Response:
     """The greeting as stored and played (16-bit PCM, mono, 8 kHz WAV); 404 when the menu has none."""
     menu = await ivr_menus.get(ctx, menu_id)
@@ -127,26 +111,11 @@ async def get_greeting(menu_id: uuid.UUID, ctx: GreetingReaders) -> Response:
                     headers={"ETag": f'"{found.sha256[:20]}"', "Content-Disposition": 'inline; filename="greeting.wav"'})
 
 
-async def _upload(request: Request) -> tuple[bytes, list[str | int]]:
-    """The uploaded bytes (a raw WAV body, or the ``file`` part of a multipart form) and where they came from."""
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=0)
-        part = form.get("file")
-        if not isinstance(part, UploadFile):
-            raise ValidationProblem.field(["body", "file"], "Send the WAV file in a form field named 'file'", "missing")
-        return await part.read(), ["body", "file"]
-    if content_type in WAV_TYPES:
-        return await request.body(), ["body"]
-    raise ValidationProblem.field(["header", "Content-Type"], "Send the greeting as audio/wav or as "
-                                  "multipart/form-data with a 'file' field", "unsupported_media_type")
-
-
 @router.put("/{menu_id}/greeting", response_model=GreetingRead, summary="Upload an IVR menu's greeting",
             responses={**WRITE_ERRORS, 201: {"model": GreetingRead, "description": "The menu had no greeting",
                                              "headers": {"Location": HEADER_DOCS["Location"],
                                                          "ETag": HEADER_DOCS["ETag"]}}},
-            openapi_extra=_UPLOAD_BODY, operation_id="ivr_menus_greeting_put")
+            openapi_extra=UPLOAD_BODY, operation_id="ivr_menus_greeting_put")
 async def put_greeting(menu_id: uuid.UUID, request: Request, ctx: GreetingWriters, response: Response,
                        if_match: IfMatch = None) -> GreetingRead:
     """Upload the greeting as an `audio/wav` body or a multipart form field `file`. Accepted: RIFF/WAVE with
@@ -156,7 +125,7 @@ async def put_greeting(menu_id: uuid.UUID, request: Request, ctx: GreetingWriter
     replaced."""
     menu = await ivr_menus.get(ctx, menu_id)
     check_if_match(if_match, menu)
-    data, loc = await _upload(request)
+    data, loc = await read_upload(request)
     found, was_new = await ivr_menus.put_greeting(ctx, menu, data, loc)
     set_etag(response, menu)
     if was_new:

@@ -57,6 +57,7 @@ from app.models import (ConfigRevision, ConfigState, Device, Did, Group, GroupMe
                         SipAccount, User)
 from app.models.office_hours import OfficeHours
 from app.models.forwarding import UserForwarding
+from app.models.voicemail import VoicemailGreeting
 from app.models.trunks import OutboundRoute, Trunk
 from app.models.config import (ApplyRequest, ApplyResult, ConfigStatus, FileChange, ReloadResult, RestoreResult,
                                RevisionDiff)
@@ -98,6 +99,7 @@ class SnapshotRows:
     conferences: list[tuple]
     ivr_menus: tuple
     forwarding: dict  # user id -> stored forwarding document
+    greetings: dict  # user id -> the active voicemail greeting's WAV
 
 
 async def load_snapshot_rows(session: AsyncSession, organization: Organization) -> SnapshotRows:
@@ -112,13 +114,18 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
         select(account.id, account.extension, account.auth_id, account.password_encrypted, account.active,
                account.phone_type, account.recording, account.permission_level, account.max_contacts,
                user.id, user.first_name, user.last_name, user.email, user.caller_id, user.language,
-               user.voicemail_enabled, user.voicemail_pin_encrypted, user.mobile, user.status)
+               user.voicemail_enabled, user.voicemail_pin_encrypted, user.mobile, user.status,
+               user.voicemail_pin_required, user.voicemail_play_caller_id, user.voicemail_read_datetime,
+               user.voicemail_email_notification)
         .select_from(SipAccount.__table__.outerjoin(User.__table__, user.id == account.user_id))
         .where(account.organization_id == organization.id).order_by(account.extension)
     )).all()
     forwarding = UserForwarding.__table__.c
     rules = dict((await session.execute(
         select(forwarding.user_id, forwarding.document).where(forwarding.organization_id == organization.id))).all())
+    greeting = VoicemailGreeting.__table__.c
+    greetings = dict((await session.execute(select(greeting.user_id, greeting.wav).where(
+        greeting.organization_id == organization.id, greeting.active.is_(True)))).all())
     devices = (await session.execute(
         select(device.id, device.mac, device.vendor, device.model, device.label, device.sip_account_id)
         .where(device.organization_id == organization.id).order_by(device.id))).all()
@@ -159,21 +166,24 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
     return SnapshotRows(info, list(accounts), list(devices), list(groups), list(members), list(dids),
                         list(schedules), list(trunks), list(routes),
                         await conferences.load_rows(session, organization.id),
-                        await ivr_menus.load_infos(session, organization.id), rules)
+                        await ivr_menus.load_infos(session, organization.id), rules, greetings)
 
 
 def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -> Snapshot:
     """Decrypt and assemble the snapshot (blocking: run it in a thread)."""
     accounts: dict = {}
     for (account_id, extension, auth_id, password, active, phone_type, recording, level, max_contacts,
-         user_id, first_name, last_name, email, caller_id, language, voicemail, pin, mobile, status) in rows.accounts:
+         user_id, first_name, last_name, email, caller_id, language, voicemail, pin, mobile, status, pin_required,
+         play_caller_id, read_datetime, email_notification) in rows.accounts:
         user_info = None
         if user_id is not None:
             plain_pin = box.decrypt(pin) if voicemail and pin else None
             user_info = UserInfo(id=str(user_id), first_name=first_name, last_name=last_name, email=email,
                                  caller_id=caller_id, language=language, voicemail_enabled=plain_pin is not None,
                                  voicemail_pin=plain_pin, mobile=mobile, status=status,
-                                 forwarding=rows.forwarding.get(user_id))
+                                 forwarding=rows.forwarding.get(user_id), voicemail_pin_required=pin_required,
+                                 voicemail_play_caller_id=play_caller_id, voicemail_read_datetime=read_datetime,
+                                 voicemail_email=email_notification, voicemail_greeting=rows.greetings.get(user_id))
         accounts[account_id] = AccountInfo(
             id=str(account_id), extension=extension, auth_id=auth_id, password=box.decrypt(password), active=active,
             phone_type=phone_type, recording=recording, permission_level=level, max_contacts=max_contacts,

@@ -48,6 +48,7 @@ The principal is a user with the role and scope under test and a SIP account of 
                 ``asterisk/extensions.conf`` (no credentials), ``asterisk/pjsip.conf`` (every account's digest),
                 the provisioning file of the inside user's device, and of the above user's device (each with
                 that account's SIP password in clear).
+* ``user_greeting`` — the user of that column and a voicemail greeting uploaded for it.
 * ``user_did`` — the user of that column with a number of its organization: a free one to assign, one
                 routed to that user to unassign.
 
@@ -94,6 +95,7 @@ TARGETS: dict[str | None, tuple[str, ...]] = {
     "conference": ("here", "other"),  # a conference room
     "ivr_menu": ("here", "other"),  # with a greeting
     "user_did": ("self", "inside", "above", "outside", "other"),  # that user, and a number of its organization
+    "user_greeting": ("self", "inside", "above", "outside", "other"),  # that user, and a voicemail greeting of it
 }
 
 
@@ -236,6 +238,36 @@ MATRIX: dict[str, Row] = {
         admin="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
         manager="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
         user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        readonly="403"),
+
+    # --- voicemail: like call handling; the PIN needs voicemail_pins.read (no manager, no readonly) --------------
+    "GET /api/v1/users/{user_id}/voicemail": Row("user",
+        owner="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", admin="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", manager="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", user="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", readonly="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404"),
+    "PUT /api/v1/users/{user_id}/voicemail": Row("user",  # settings without a PIN
+        owner="200 404 404 404 404 | 200 200 403 404 404 | 200 200 200 200 404",
+        admin="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        manager="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        readonly="403"),
+    "GET /api/v1/users/{user_id}/voicemail/pin": Row("user",
+        owner="200 404 404 404 404 | 200 200 403 404 404 | 200 200 200 200 404",
+        admin="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        manager="403",
+        user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        readonly="403"),
+    "POST /api/v1/users/{user_id}/voicemail/greetings": Row("user",
+        owner="201 404 404 404 404 | 201 201 403 404 404 | 201 201 201 201 404",
+        admin="201 404 404 404 404 | 201 201 403 404 404 | 201 201 403 201 404",
+        manager="201 404 404 404 404 | 201 201 403 404 404 | 201 201 403 201 404",
+        user="201 404 404 404 404 | 201 201 403 404 404 | 201 201 403 201 404",
+        readonly="403"),
+    "GET /api/v1/users/{user_id}/voicemail/greetings/{greeting_id}": Row("user_greeting",
+        owner="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", admin="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", manager="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", user="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", readonly="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404"),
+    "DELETE /api/v1/users/{user_id}/voicemail/greetings/{greeting_id}": Row("user_greeting",
+        owner="204 404 404 404 404 | 204 204 403 404 404 | 204 204 204 204 404",
+        admin="204 404 404 404 404 | 204 204 403 404 404 | 204 204 403 204 404",
+        manager="204 404 404 404 404 | 204 204 403 404 404 | 204 204 403 204 404",
+        user="204 404 404 404 404 | 204 204 403 404 404 | 204 204 403 204 404",
         readonly="403"),
 
     # --- groups: read by everyone, changed with scope 'all'; memberships narrowed by scope --------------------
@@ -719,7 +751,8 @@ PATH_PARAMETERS: dict[str | None, tuple[str, ...]] = {
     "member": ("group_id", "user_id"), "group": ("group_id",), "role": ("role_id",), "api_key": ("key_id",),
     "organization": ("organization_id",), "revision": ("number", "base", "other"), "revision_file": ("number", "path"),
     "did": ("did_id",), "inbound_rule": ("rule_id",), "schedule": ("schedule_id",), "trunk": ("trunk_id",),
-    "route": ("route_id",), "user_did": ("user_id", "did_id"), "conference": ("conference_id",),
+    "route": ("route_id",), "user_did": ("user_id", "did_id"),
+    "user_greeting": ("user_id", "greeting_id"), "conference": ("conference_id",),
     "ivr_menu": ("menu_id",),
 }
 
@@ -787,6 +820,8 @@ BODIES = {
     "PATCH /api/v1/users/{user_id}": lambda target: {"first_name": "Renamed"},
     "PUT /api/v1/users/{user_id}/forwarding": lambda target: END_EVERY_CALL,
     "PUT /api/v1/users/{user_id}/status": lambda target: {"status": "away"},
+    "PUT /api/v1/users/{user_id}/voicemail": lambda target: {"enabled": True, "email_notification": "notify"},
+    "POST /api/v1/users/{user_id}/voicemail/greetings": lambda target: Upload(greeting_wav(), "audio/wav"),
     "POST /api/v1/groups": lambda target: {"name": unique("Group")},
     "PATCH /api/v1/groups/{group_id}": lambda target: {"ring_timeout": 25},
     "PUT /api/v1/groups/{group_id}/members/{user_id}": lambda target: {"role": "member"},
@@ -1073,6 +1108,12 @@ class World:
                 _ok(await self.api.put(f"/api/v1/users/{user_id}/dids/{did_id}",
                                        headers=self._headers_for(column)), 200)
             return {"user_id": user_id, "did_id": did_id, "id": did_id}
+        if kind == "user_greeting":
+            user_id = self.users[column]["id"]
+            uploaded = await self.api.post(f"/api/v1/users/{user_id}/voicemail/greetings", content=greeting_wav(),
+                                           headers={**self._headers_for(column), "Content-Type": "audio/wav"})
+            greeting_id = _ok(uploaded)["id"]
+            return {"user_id": user_id, "greeting_id": greeting_id, "id": greeting_id}
         raise AssertionError(f"no way to make a target of kind {kind!r}")
 
 

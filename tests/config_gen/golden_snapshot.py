@@ -83,6 +83,7 @@ ANNA = UserInfo(
     language="it",
     voicemail_enabled=True,
     voicemail_pin="4321",
+    voicemail_email="attach",
 )
 BRUNO = UserInfo(
     id="user-bruno",

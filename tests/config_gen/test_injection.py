@@ -28,6 +28,8 @@ LINE_BREAKERS = {
     "bidi override": "Anna\u202eevil",
 }
 
+MAILBOX_OPTIONS = "attach=yes|delete=no|saycid=no|envelope=yes"  # Anna: the message attached
+
 
 def shape(path: str, text: str) -> object:
     """Return what an injection must not change in a file, read the way its program reads it."""
@@ -82,7 +84,7 @@ def test_comment_and_section_syntax_in_names_is_escaped(name: str) -> None:
     pjsip = asterisk_entries(files["asterisk/pjsip.conf"])
     assert ("101", "callerid", f'"{expected_name}" <101>') in pjsip
     voicemail = asterisk_entries(files["asterisk/voicemail.conf"])
-    assert ("acme", "101", f"4321,{expected_name},anna.rossi@acme.example") in voicemail
+    assert ("acme", "101", f"4321,{expected_name},anna.rossi@acme.example,,{MAILBOX_OPTIONS}") in voicemail
 
 
 @pytest.mark.parametrize("name", ['Anna "The Boss"', "Anna <evil>", "Anna\\"])
@@ -102,7 +104,7 @@ def test_voicemail_field_separators_in_a_name_become_spaces(last_name: str) -> N
     files = render_targets(with_anna(fixture_snapshot(), last_name=last_name), ["asterisk"])
     line = next(ln for ln in files["asterisk/voicemail.conf"].splitlines() if ln.startswith("101 =>"))
     fields = line.split("=>", 1)[1].split(",")
-    assert len(fields) == 3 and not any(c in fields[1] for c in ",|=")
+    assert len(fields) == 5 and not any(c in fields[1] for c in ",|=")
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,34 @@ def test_voicemail_lists_only_active_accounts_with_voicemail() -> None:
     entries = asterisk_entries(render_asterisk(fixture_snapshot())["asterisk/voicemail.conf"])
     mailboxes = [(key, value) for section, key, value in entries if section == "acme" and key != "["]
     # Carla (103) has voicemail but her account is inactive.
-    assert mailboxes == [("101", "4321,Anna Rossi,anna.rossi@acme.example")]
+    assert mailboxes == [("101", "4321,Anna Rossi,anna.rossi@acme.example,,attach=yes|delete=no|saycid=no|envelope=yes")]
+
+
+def test_a_mailbox_is_mailed_as_its_user_chose_and_reads_what_the_user_wants() -> None:
+    def mailbox(**voicemail) -> str:
+        text = render_asterisk(with_anna(fixture_snapshot(), **voicemail))["asterisk/voicemail.conf"]
+        return next(value for section, key, value in asterisk_entries(text) if key == "101")
+
+    assert mailbox(voicemail_email="none") == "4321,Anna Rossi,,,attach=no|delete=no|saycid=no|envelope=yes"
+    assert mailbox(voicemail_email="notify").endswith("anna.rossi@acme.example,,attach=no|delete=no|saycid=no|envelope=yes")
+    assert mailbox(voicemail_email="attach_and_delete", voicemail_play_caller_id=True,
+                   voicemail_read_datetime=False).endswith(",,attach=yes|delete=yes|saycid=yes|envelope=no")
+    assert mailbox(voicemail_email="attach", email=None) == "4321,Anna Rossi,,,attach=no|delete=no|saycid=no|envelope=yes"
+
+
+def test_an_uploaded_greeting_is_played_before_the_beep_and_star_97_opens_ones_own_mailbox() -> None:
+    snapshot = with_anna(fixture_snapshot(), voicemail_greeting=b"RIFF-greeting", voicemail_pin_required=False)
+    files = render_asterisk(snapshot)
+    anna = _context(files["asterisk/extensions.conf"], "user-101")
+    start = anna.index("exten => busy-available-internal,1,"
+                       "Playback(/var/lib/centralino/generated/acme/current/asterisk/sounds/voicemail-101)")
+    assert anna[start + 1] == " same => n,VoiceMail(101@acme,s)"
+    assert files["asterisk/sounds/voicemail-101.wav"] == b"RIFF-greeting"
+    assert _context(files["asterisk/extensions.conf"], "voicemail-main") == [
+        "exten => 101,1,VoiceMailMain(101@acme,s)", " same => n,Hangup()"]
+    internal = _context(files["asterisk/extensions.conf"], "internal")
+    assert "exten => *97,1,GotoIf(${DIALPLAN_EXISTS(voicemail-main,${CHANNEL(endpoint)},1)}?" \
+           "voicemail-main,${CHANNEL(endpoint)},1)" in internal
 
 
 def test_voicemail_without_pin_is_refused() -> None:
