@@ -1,4 +1,4 @@
-"""users' forwarding rules, voicemail settings and greetings
+"""users' forwarding rules, options, voicemail settings and greetings
 
 Revision ID: a7f0c0de9f01
 Revises: c0f1e2d3a404
@@ -34,6 +34,28 @@ def upgrade() -> None:
         for column in ('voicemail_pin_required', 'voicemail_play_caller_id', 'voicemail_read_datetime',
                        'voicemail_email_notification'):
             batch_op.alter_column(column, server_default=None)
+    op.create_table('user_options',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('organization_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('external_calls_disabled', sa.Boolean(), nullable=False),
+    sa.Column('outbound_pin_encrypted', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('lan_only', sa.Boolean(), nullable=False),
+    sa.Column('block_outbound_outside_office_hours', sa.Boolean(), nullable=False),
+    sa.Column('record_calls', sa.Boolean(), nullable=False),
+    sa.Column('call_screening', sa.Boolean(), nullable=False),
+    sa.Column('allow_conferences', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_user_options_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_options_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_options')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_user_options_user_id'))
+    )
+    with op.batch_alter_table('user_options', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_options_organization_id'), ['organization_id'], unique=False)
     op.create_table('voicemail_greetings',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('organization_id', sa.Uuid(), nullable=False),
@@ -74,6 +96,9 @@ def downgrade() -> None:
     with op.batch_alter_table('user_forwarding', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_forwarding_organization_id'))
     op.drop_table('user_forwarding')
+    with op.batch_alter_table('user_options', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_options_organization_id'))
+    op.drop_table('user_options')
     with op.batch_alter_table('voicemail_greetings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_voicemail_greetings_user_id'))
         batch_op.drop_index(batch_op.f('ix_voicemail_greetings_organization_id'))

@@ -8,7 +8,8 @@ account share the extension as their name (Asterisk tells them apart by
 
 from __future__ import annotations
 
-from app.config_gen import asterisk_forwarding as forwarding, asterisk_groups, asterisk_media as media, escaping
+from app.config_gen import (asterisk_forwarding as forwarding, asterisk_groups, asterisk_media as media,
+                            asterisk_options as options, escaping)
 from app.config_gen.asterisk_groups import (INTERNAL_CONTEXT, PARKING_PATH, QUEUES_PATH, DialplanContext, Extension,
                                             GroupPlan)
 from app.config_gen.asterisk_inbound import from_trunk_context
@@ -50,7 +51,8 @@ def render_asterisk(snapshot: Snapshot) -> dict[str, str | bytes]:
                 from_trunk_context(plan, snapshot.organization.ring_timeout),
                 *forwarding.user_contexts(plan, snapshot.organization.ring_timeout), *schedule_contexts(snapshot.schedules),
                 *media.conference_contexts(rooms), *media.ivr_contexts(menus, plan, rooms, sounds_dir=sounds),
-                *asterisk_groups.support_contexts(plan), voicemail_main_context(slug, active), *outbound)
+                *asterisk_groups.support_contexts(plan), voicemail_main_context(slug, active), *options.contexts(plan),
+                *outbound)
     return {
         PJSIP_PATH: render_pjsip(snapshot, plan),
         EXTENSIONS_PATH: render_dialplan(contexts),
@@ -59,6 +61,7 @@ def render_asterisk(snapshot: Snapshot) -> dict[str, str | bytes]:
         PARKING_PATH: _HEADER + asterisk_groups.render_parking(snapshot),
         media.CONFBRIDGE_PATH: media.render_confbridge(rooms),
         media.CONFERENCE_PINS_PATH: media.render_conference_pins(rooms),
+        options.OUTBOUND_PINS_PATH: options.render_outbound_pins(active),
         **media.sound_files(menus),
         **{f"{media.SOUNDS_DIR}/{asterisk_groups.voicemail_sound(a.extension)}.wav": a.user.voicemail_greeting
            for a in active if _has_voicemail(a) and a.user.voicemail_greeting},
@@ -184,7 +187,7 @@ def _endpoint_section(account: AccountInfo, slug: str, transport: str, plan: Gro
     lines = [
         f"[{number}]",
         "type=endpoint",
-        f"context={INTERNAL_CONTEXT}",
+        f"context={options.endpoint_context(account, INTERNAL_CONTEXT)}",
         f"transport={transport}",
         "disallow=all",
         f"allow={_WEBRTC_CODECS if account.phone_type == 'webrtc' else _PHONE_CODECS}",
@@ -194,7 +197,9 @@ def _endpoint_section(account: AccountInfo, slug: str, transport: str, plan: Gro
         "direct_media=no",
         *asterisk_groups.endpoint_lines(account, plan),
         *phone_endpoint_lines(account.permission_level, caller_id=account.user.caller_id if account.user else None,
-                              did=plan.did_of_user.get(account.user.id) if account.user else None),
+                              did=plan.did_of_user.get(account.user.id) if account.user else None,
+                              external_calls_disabled=bool(account.user and account.user.options.external_calls_disabled)),
+        *options.endpoint_lines(account),
     ]
     if _has_voicemail(account):
         lines.append(f"mailboxes={number}@{slug}")

@@ -26,6 +26,7 @@ import re
 from app.config_gen import escaping
 from app.config_gen.asterisk_groups import (INTERNAL_CONTEXT, DialplanContext, Extension, GroupPlan,
                                             destination_applications)
+from app.config_gen.asterisk_options import RECORD, records
 from app.config_gen.asterisk_schedules import checked_zone, context_names, time_range, weekdays
 from app.config_gen.snapshot import AccountInfo
 from app.config_gen.forwarding_rules import HOP_LIMIT, RINGING_STATUSES, STATUSES
@@ -97,6 +98,9 @@ def _user_context(account: AccountInfo, plan: GroupPlan, ring_timeout: int) -> D
         return tuple(destination_applications(action, plan, ring_timeout, owner=account,
                                               voicemail_greeting="b" if busy else "u"))
 
+    if user.options.disabled:
+        return DialplanContext(name, (Extension("s", ("Answer()", "Playback(ss-noservice)", "Hangup()")),),
+                               comment=f"{number}: the user is disabled, not in service")
     start = [f"Set(__{HOPS_VARIABLE}=$[0${{{HOPS_VARIABLE}}} + 1])",
              f"GotoIf($[${{{HOPS_VARIABLE}}} > {HOP_LIMIT}]?hop-limit,1)",
              f'Set(ORIGIN=${{IF($["${{{ORIGIN_VARIABLE}}}" = "external"]?external:internal)}})']
@@ -151,7 +155,10 @@ def _ringing(label: str, status: dict, rules: dict, account: AccountInfo, plan: 
     applications = [f'GotoIf($["${{PJSIP_DIAL_CONTACTS({number})}}" = ""]?nr-{label},1)']
     if not status.get("accept_multiple_calls", True):
         applications.append(f'GotoIf($[${{REGEX("{_IN_USE}" ${{DEVICE_STATE(PJSIP/{number})}})}}]?busy-{label},1)')
-    applications += [f"Dial({ring},{seconds})",
+    if records(account):
+        applications.append(RECORD)
+    screening = ",p" if account.user.options.call_screening else ""  # the caller says its name first
+    applications += [f"Dial({ring},{seconds}{screening})",
                      f'GotoIf($["${{DIALSTATUS}}" = "BUSY"]?busy-{label},1)',
                      f'GotoIf($["${{DIALSTATUS}}" = "CHANUNAVAIL"]?nr-{label},1)',
                      *actions(rules["no_answer"])]
@@ -189,7 +196,7 @@ def _ring_target(destination: dict, account: AccountInfo, plan: GroupPlan) -> st
 def _outbound(pattern: str, number: str | None, account: AccountInfo) -> Extension:
     """Out through the outbound routes with the user's permission level (the forwarding user pays the call)."""
     dialled = f"+{number}" if number is not None else "${EXTEN}"
-    return Extension(pattern, (f"Set(CENTRALINO_LEVEL={account.permission_level})",
+    return Extension(pattern, (f"Set(CENTRALINO_LEVEL={account.permission_level})", "Set(CENTRALINO_CHECKS=)",
                                f"Gosub(outbound-select,s,1({dialled}))", "Hangup(${CENTRALINO_CAUSE})"))
 
 

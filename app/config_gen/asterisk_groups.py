@@ -200,7 +200,8 @@ def destination_applications(destination: dict, plan: GroupPlan, ring_timeout: i
         # with the organization's default (the caller is outside).
         number = escaping.digits(destination["number"].removeprefix("+"), "external destination number")
         level = owner.permission_level if owner is not None else snapshot.organization.default_permission_level
-        return [f"Set(CENTRALINO_LEVEL={level})", f"Gosub(outbound-select,s,1(+{number}))",
+        # A forwarding is not the caller's own dialling: the caller's phone restrictions do not apply.
+        return [f"Set(CENTRALINO_LEVEL={level})", "Set(CENTRALINO_CHECKS=)", f"Gosub(outbound-select,s,1(+{number}))",
                 "Hangup(${CENTRALINO_CAUSE})"]
     if kind in ("conference", "ivr"):
         field = "conference_id" if kind == "conference" else "ivr_menu_id"

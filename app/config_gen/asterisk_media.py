@@ -40,6 +40,8 @@ DIRECTORY_KEY = "#"
 PIN_TRIES = 3
 INVALID_TRIES = 3  # keys that lead nowhere before the invalid destination
 DIGIT_TIMEOUT = 3  # seconds between the digits of an extension dialled in a menu
+# A phone whose user may not join conferences (option allow_conferences off) is refused (403).
+_CONFERENCES_ALLOWED = '''ExecIf($["${CENTRALINO_NO_CONFERENCES}" = "1"]?Hangup(21))'''
 _SOUNDS_PATH = re.compile(r"/?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
 
 
@@ -121,7 +123,7 @@ def conference_contexts(conferences: tuple[ConferenceInfo, ...]) -> list[Dialpla
         admin_pin = _pin(conference.admin_pin, conference, "administrator PIN")
         join_member = Extension("member", (f"ConfBridge({context},{bridge},{member})", "Hangup()"))
         if pin is None and admin_pin is None:
-            extensions = (Extension("s", ("Answer()", "Goto(member,1)")), join_member)
+            extensions = (Extension("s", (_CONFERENCES_ALLOWED, "Answer()", "Goto(member,1)")), join_member)
         else:
             check = []
             for key, target in (("admin_pin", "admin"), ("pin", "member")):
@@ -131,7 +133,7 @@ def conference_contexts(conferences: tuple[ConferenceInfo, ...]) -> list[Dialpla
             if pin is None:  # only an administrator PIN: members just press # (or wait)
                 check.append('GotoIf($["${PIN}"=""]?member,1)')
             extensions = (
-                Extension("s", ("Answer()", "Set(PIN_TRIES=0)", "Goto(pin,1)")),
+                Extension("s", (_CONFERENCES_ALLOWED, "Answer()", "Set(PIN_TRIES=0)", "Goto(pin,1)")),
                 Extension("pin", (
                     "Set(PIN_TRIES=$[${PIN_TRIES}+1])",
                     "Read(PIN,conf-getpin,10,,1,10)",

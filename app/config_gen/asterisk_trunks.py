@@ -50,6 +50,8 @@ SELECT_CONTEXT = "outbound-select"
 TRUNK_STEP_CONTEXT = "outbound-trunk"
 FROM_TRUNK_CONTEXT = "from-trunk"  # where calls from every trunk start (rendered by the inbound module)
 LEVEL_VARIABLE = "CENTRALINO_LEVEL"
+CHECKS_VARIABLE = "CENTRALINO_CHECKS"  # the checks routine of the calling phone (asterisk_options)
+CHECKS_CONTEXT = "outbound-checks"
 CALLERID_VARIABLE = "CENTRALINO_CALLERID"
 DID_VARIABLE = "CENTRALINO_DID"
 CAUSE_VARIABLE = "CENTRALINO_CAUSE"
@@ -356,6 +358,7 @@ def outbound_contexts(routes: Iterable[RouteInfo], trunks: Iterable[TrunkInfo]) 
         applications = [f"ExecIf($[!${{DIALPLAN_EXISTS({context}-patterns,${{ARG1}},1)}}]?Return())"]
         if not route.emergency:
             applications.append(f"ExecIf($[${{ARG2}} < {route.min_permission_level}]?Return())")
+            applications.append(f"Gosub({CHECKS_CONTEXT},s,1)")  # the calling phone's restrictions
         applications += [
             f"Set({CAUSE_VARIABLE}={CAUSE_CONGESTION})",
             f"Set(LOCAL(number)={prepend}${{ARG1:{route.strip}}})",
@@ -407,4 +410,9 @@ def outbound_contexts(routes: Iterable[RouteInfo], trunks: Iterable[TrunkInfo]) 
             '''ExecIf($["${DIALSTATUS}" = "NOANSWER"]?Hangup(19))''',
             "Hangup()",
         )),))
-    return [outbound, select, *route_contexts, trunk_step]
+    checks = DialplanContext(
+        CHECKS_CONTEXT, (Extension("s", (f'GotoIf($["${{{CHECKS_VARIABLE}}}" = ""]?done,1)',
+                                         f"Goto(${{{CHECKS_VARIABLE}}},s,1)")), Extension("done", ("Return()",))),
+        comment=f"Before a non-emergency route dials: the calling phone's checks routine (${{{CHECKS_VARIABLE}}}: "
+                "office hours, outbound PIN, recording), which returns to let the call go on")
+    return [outbound, select, *route_contexts, trunk_step, checks]

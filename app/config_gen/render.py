@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from app.config_gen.asterisk import PJSIP_PATH, VOICEMAIL_PATH, render_asterisk
 from app.config_gen.asterisk_media import CONFERENCE_PINS_PATH
+from app.config_gen.asterisk_options import OUTBOUND_PINS_PATH
 from app.config_gen.kamailio import SUBSCRIBER_PATH, render_kamailio
 from app.config_gen.provisioning import render_provisioning
 from app.config_gen.snapshot import Snapshot
@@ -19,8 +20,8 @@ TARGETS: dict[str, Renderer] = {
 }
 
 # pjsip.conf holds digest hashes, which are password equivalents for SIP;
-# voicemail.conf and conference_pins.conf hold PINs; the subscriber table holds digest hashes.
-_SECRET_FILES = frozenset({PJSIP_PATH, VOICEMAIL_PATH, SUBSCRIBER_PATH, CONFERENCE_PINS_PATH})
+# voicemail.conf, conference_pins.conf and outbound_pins.conf hold PINs; the subscriber table holds digest hashes.
+_SECRET_FILES = frozenset({PJSIP_PATH, VOICEMAIL_PATH, SUBSCRIBER_PATH, CONFERENCE_PINS_PATH, OUTBOUND_PINS_PATH})
 # Every provisioning file carries a SIP password in clear.
 _SECRET_PREFIXES = ("provisioning/",)
 

@@ -73,6 +73,20 @@ class KeyInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class UserOptionsInfo:
+    """A user's options and restrictions (the defaults: none)."""
+
+    disabled: bool = False
+    external_calls_disabled: bool = False
+    outbound_pin: str | None = None  # plaintext digits (decrypted only for rendering)
+    lan_only: bool = False
+    block_outbound_outside_office_hours: bool = False
+    record_calls: bool = False
+    call_screening: bool = False
+    allow_conferences: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class UserInfo:
     id: str
     first_name: str
@@ -91,6 +105,7 @@ class UserInfo:
     voicemail_read_datetime: bool = True
     voicemail_email: str = "none"  # none | notify | attach | attach_and_delete
     voicemail_greeting: bytes | None = None  # the active uploaded greeting (16-bit PCM, mono, 8 kHz WAV)
+    options: UserOptionsInfo = field(default_factory=lambda: UserOptionsInfo())  # its options and restrictions
 
     @property
     def display_name(self) -> str:

@@ -13,6 +13,7 @@ from app.models.groups import Group, GroupMember
 from app.models.inbound_rules import InboundRule
 from app.models.ivr_menus import IvrGreeting, IvrMenu
 from app.models.office_hours import OfficeHours
+from app.models.options import UserOptions
 from app.models.organizations import Organization
 from app.models.roles import Role
 from app.models.sip_accounts import SipAccount
@@ -23,4 +24,4 @@ from app.models.voicemail import VoicemailGreeting
 __all__ = ["ApiKey", "AuditEntry", "Conference", "ConfigRevision", "ConfigState", "DestinationReference", "Device",
            "Did", "Group", "GroupMember", "IdempotencyRecord", "InboundRule", "IvrGreeting", "IvrMenu",
            "LoginThrottle", "OfficeHours", "Organization", "OutboundRoute", "Role", "SipAccount", "Trunk", "User",
-           "UserForwarding", "VoicemailGreeting"]
+           "UserForwarding", "UserOptions", "VoicemailGreeting"]

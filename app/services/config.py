@@ -46,7 +46,7 @@ from app.config_gen.provisioning import device_files
 from app.config_gen.render import TARGETS, is_secret_path, render_targets
 from app.config_gen.asterisk_schedules import ScheduleInfo
 from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
-from app.config_gen.snapshot import (AccountInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
+from app.config_gen.snapshot import (AccountInfo, UserOptionsInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
                                      RenderOptions, Snapshot, UserInfo)
 from app.core.context import Context
 from app.core.db import after_commit, begin_write, commit, is_sqlite
@@ -57,7 +57,9 @@ from app.models import (ConfigRevision, ConfigState, Device, Did, Group, GroupMe
                         SipAccount, User)
 from app.models.office_hours import OfficeHours
 from app.models.forwarding import UserForwarding
+from app.models.options import UserOptions
 from app.models.voicemail import VoicemailGreeting
+from app.services.options import FIELDS as OPTION_FIELDS
 from app.models.trunks import OutboundRoute, Trunk
 from app.models.config import (ApplyRequest, ApplyResult, ConfigStatus, FileChange, ReloadResult, RestoreResult,
                                RevisionDiff)
@@ -100,6 +102,7 @@ class SnapshotRows:
     ivr_menus: tuple
     forwarding: dict  # user id -> stored forwarding document
     greetings: dict  # user id -> the active voicemail greeting's WAV
+    options: dict  # user id -> its options' columns (OPTION_FIELDS, then the encrypted outbound PIN)
 
 
 async def load_snapshot_rows(session: AsyncSession, organization: Organization) -> SnapshotRows:
@@ -123,6 +126,10 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
     forwarding = UserForwarding.__table__.c
     rules = dict((await session.execute(
         select(forwarding.user_id, forwarding.document).where(forwarding.organization_id == organization.id))).all())
+    option = UserOptions.__table__.c
+    options = {row[0]: row[1:] for row in (await session.execute(
+        select(option.user_id, *(option[name] for name in OPTION_FIELDS), option.outbound_pin_encrypted)
+        .where(option.organization_id == organization.id))).all()}
     greeting = VoicemailGreeting.__table__.c
     greetings = dict((await session.execute(select(greeting.user_id, greeting.wav).where(
         greeting.organization_id == organization.id, greeting.active.is_(True)))).all())
@@ -166,7 +173,7 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
     return SnapshotRows(info, list(accounts), list(devices), list(groups), list(members), list(dids),
                         list(schedules), list(trunks), list(routes),
                         await conferences.load_rows(session, organization.id),
-                        await ivr_menus.load_infos(session, organization.id), rules, greetings)
+                        await ivr_menus.load_infos(session, organization.id), rules, greetings, options)
 
 
 def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -> Snapshot:
@@ -183,7 +190,8 @@ def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -
                                  voicemail_pin=plain_pin, mobile=mobile, status=status,
                                  forwarding=rows.forwarding.get(user_id), voicemail_pin_required=pin_required,
                                  voicemail_play_caller_id=play_caller_id, voicemail_read_datetime=read_datetime,
-                                 voicemail_email=email_notification, voicemail_greeting=rows.greetings.get(user_id))
+                                 voicemail_email=email_notification, voicemail_greeting=rows.greetings.get(user_id),
+                                 options=_options(rows.options.get(user_id), box))
         accounts[account_id] = AccountInfo(
             id=str(account_id), extension=extension, auth_id=auth_id, password=box.decrypt(password), active=active,
             phone_type=phone_type, recording=recording, permission_level=level, max_contacts=max_contacts,
@@ -222,6 +230,14 @@ def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -
                       for d_id, mac, vendor, model, label, account_id in rows.devices),
         options=options,
     )
+
+
+def _options(row: tuple | None, box: SecretBox) -> UserOptionsInfo:
+    if row is None:
+        return UserOptionsInfo()
+    *flags, pin = row
+    return UserOptionsInfo(**dict(zip(OPTION_FIELDS, flags, strict=True)),
+                           outbound_pin=box.decrypt(pin) if pin else None)
 
 
 async def load_snapshot(session: AsyncSession, organization: Organization, box: SecretBox,

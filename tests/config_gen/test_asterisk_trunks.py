@@ -99,8 +99,8 @@ def test_the_outbound_dialplan_is_one_context_per_route_not_per_account() -> Non
     contexts = outbound_contexts([NATIONAL, INTERNATIONAL, EMERGENCY], [TELCO, BACKUP])
     names = [c.name for c in contexts]
 
-    assert names[:2] == [OUTBOUND_CONTEXT, "outbound-select"] and names[-1] == "outbound-trunk"
-    assert len(contexts) == 3 + 2 * 3
+    assert names[:2] == [OUTBOUND_CONTEXT, "outbound-select"] and names[-2:] == ["outbound-trunk", "outbound-checks"]
+    assert len(contexts) == 4 + 2 * 3
     # Each distinct pattern once in [outbound], in priority order of first use.
     assert [e.pattern for e in contexts[0].extensions] == ["112", "999", "_00X.", "_0X."]
     # Routes are called in priority order.
@@ -118,6 +118,7 @@ def test_a_route_checks_its_patterns_and_level_then_strips_prepends_and_fails_ov
 [outbound-route-aaaaaaaa]
 exten => s,1,ExecIf($[!${DIALPLAN_EXISTS(outbound-route-aaaaaaaa-patterns,${ARG1},1)}]?Return())
  same => n,ExecIf($[${ARG2} < 50]?Return())
+ same => n,Gosub(outbound-checks,s,1)
  same => n,Set(CENTRALINO_CAUSE=34)
  same => n,Set(LOCAL(number)=+${ARG1:2})
  same => n,Set(LOCAL(cid)=${CENTRALINO_CALLERID})

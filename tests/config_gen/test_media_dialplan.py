@@ -59,7 +59,8 @@ def test_dialable_rooms_and_menus_go_to_their_entry_context_from_internal():
 def test_an_open_room_joins_the_bridge_at_once_with_its_profiles():
     text = dialplan()
 
-    assert ("[conference-c0000000]\nexten => s,1,Answer()\n same => n,Goto(member,1)\n"
+    assert ("[conference-c0000000]\nexten => s,1,ExecIf($[\"${CENTRALINO_NO_CONFERENCES}\" = \"1\"]?Hangup(21))\n"
+            " same => n,Answer()\n same => n,Goto(member,1)\n"
             "exten => member,1,ConfBridge(conference-c0000000,conference-c0000000-bridge,conference-c0000000-user)"
             ) in text
 

@@ -410,7 +410,8 @@ def test_group_output_grows_with_memberships_not_with_pairs_of_users() -> None:
 def test_an_external_destination_dials_out_through_the_routes_with_the_organizations_level() -> None:
     internal = _context(_dialplan(fixture_snapshot()), "internal")
     start = internal.index("exten => 603,1,Set(CENTRALINO_LEVEL=10)")
-    assert internal[start + 1:start + 3] == [" same => n,Gosub(outbound-select,s,1(+390299887766))",
+    assert internal[start + 1:start + 4] == [" same => n,Set(CENTRALINO_CHECKS=)",
+                                             " same => n,Gosub(outbound-select,s,1(+390299887766))",
                                              " same => n,Hangup(${CENTRALINO_CAUSE})"]
     # Without any outbound route the call cannot go out: it ends.
     no_routes = _context(_dialplan(dataclasses.replace(fixture_snapshot(), routes=())), "internal")
