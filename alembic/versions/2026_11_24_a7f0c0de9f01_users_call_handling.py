@@ -1,4 +1,4 @@
-"""users' forwarding rules, options, voicemail settings and greetings
+"""users' forwarding rules, options, phone keys, voicemail settings and greetings
 
 Revision ID: a7f0c0de9f01
 Revises: c0f1e2d3a404
@@ -56,6 +56,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('user_options', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_options_organization_id'), ['organization_id'], unique=False)
+    op.create_table('user_keys',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('organization_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('keys', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_user_keys_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_keys_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_keys')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_user_keys_user_id'))
+    )
+    with op.batch_alter_table('user_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_keys_organization_id'), ['organization_id'], unique=False)
     op.create_table('voicemail_greetings',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('organization_id', sa.Uuid(), nullable=False),
@@ -96,6 +112,9 @@ def downgrade() -> None:
     with op.batch_alter_table('user_forwarding', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_forwarding_organization_id'))
     op.drop_table('user_forwarding')
+    with op.batch_alter_table('user_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_keys_organization_id'))
+    op.drop_table('user_keys')
     with op.batch_alter_table('user_options', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_options_organization_id'))
     op.drop_table('user_options')

@@ -12,6 +12,7 @@ from app.models.forwarding import UserForwarding
 from app.models.groups import Group, GroupMember
 from app.models.inbound_rules import InboundRule
 from app.models.ivr_menus import IvrGreeting, IvrMenu
+from app.models.keys import UserKeys
 from app.models.office_hours import OfficeHours
 from app.models.options import UserOptions
 from app.models.organizations import Organization
@@ -24,4 +25,4 @@ from app.models.voicemail import VoicemailGreeting
 __all__ = ["ApiKey", "AuditEntry", "Conference", "ConfigRevision", "ConfigState", "DestinationReference", "Device",
            "Did", "Group", "GroupMember", "IdempotencyRecord", "InboundRule", "IvrGreeting", "IvrMenu",
            "LoginThrottle", "OfficeHours", "Organization", "OutboundRoute", "Role", "SipAccount", "Trunk", "User",
-           "UserForwarding", "UserOptions", "VoicemailGreeting"]
+           "UserForwarding", "UserKeys", "UserOptions", "VoicemailGreeting"]

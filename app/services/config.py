@@ -27,6 +27,7 @@ the snapshot is four queries, whatever the number of accounts, devices, groups o
 from __future__ import annotations
 
 import asyncio
+import uuid
 import contextlib
 import difflib
 import hashlib
@@ -46,7 +47,7 @@ from app.config_gen.provisioning import device_files
 from app.config_gen.render import TARGETS, is_secret_path, render_targets
 from app.config_gen.asterisk_schedules import ScheduleInfo
 from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
-from app.config_gen.snapshot import (AccountInfo, UserOptionsInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
+from app.config_gen.snapshot import (AccountInfo, KeyInfo, UserOptionsInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
                                      RenderOptions, Snapshot, UserInfo)
 from app.core.context import Context
 from app.core.db import after_commit, begin_write, commit, is_sqlite
@@ -57,6 +58,7 @@ from app.models import (ConfigRevision, ConfigState, Device, Did, Group, GroupMe
                         SipAccount, User)
 from app.models.office_hours import OfficeHours
 from app.models.forwarding import UserForwarding
+from app.models.keys import UserKeys
 from app.models.options import UserOptions
 from app.models.voicemail import VoicemailGreeting
 from app.services.options import FIELDS as OPTION_FIELDS
@@ -103,6 +105,7 @@ class SnapshotRows:
     forwarding: dict  # user id -> stored forwarding document
     greetings: dict  # user id -> the active voicemail greeting's WAV
     options: dict  # user id -> its options' columns (OPTION_FIELDS, then the encrypted outbound PIN)
+    keys: dict  # user id -> its stored phone keys
 
 
 async def load_snapshot_rows(session: AsyncSession, organization: Organization) -> SnapshotRows:
@@ -130,6 +133,9 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
     options = {row[0]: row[1:] for row in (await session.execute(
         select(option.user_id, *(option[name] for name in OPTION_FIELDS), option.outbound_pin_encrypted)
         .where(option.organization_id == organization.id))).all()}
+    key = UserKeys.__table__.c
+    keys = dict((await session.execute(
+        select(key.user_id, key["keys"]).where(key.organization_id == organization.id))).all())
     greeting = VoicemailGreeting.__table__.c
     greetings = dict((await session.execute(select(greeting.user_id, greeting.wav).where(
         greeting.organization_id == organization.id, greeting.active.is_(True)))).all())
@@ -173,12 +179,14 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
     return SnapshotRows(info, list(accounts), list(devices), list(groups), list(members), list(dids),
                         list(schedules), list(trunks), list(routes),
                         await conferences.load_rows(session, organization.id),
-                        await ivr_menus.load_infos(session, organization.id), rules, greetings, options)
+                        await ivr_menus.load_infos(session, organization.id), rules, greetings, options, keys)
 
 
 def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -> Snapshot:
     """Decrypt and assemble the snapshot (blocking: run it in a thread)."""
     accounts: dict = {}
+    # Who has which active extension: what BLF keys watch.
+    extension_of = {row[9]: row[1] for row in rows.accounts if row[9] is not None and row[4]}
     for (account_id, extension, auth_id, password, active, phone_type, recording, level, max_contacts,
          user_id, first_name, last_name, email, caller_id, language, voicemail, pin, mobile, status, pin_required,
          play_caller_id, read_datetime, email_notification) in rows.accounts:
@@ -191,7 +199,8 @@ def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -
                                  forwarding=rows.forwarding.get(user_id), voicemail_pin_required=pin_required,
                                  voicemail_play_caller_id=play_caller_id, voicemail_read_datetime=read_datetime,
                                  voicemail_email=email_notification, voicemail_greeting=rows.greetings.get(user_id),
-                                 options=_options(rows.options.get(user_id), box))
+                                 options=_options(rows.options.get(user_id), box),
+                                 keys=_keys(rows.keys.get(user_id, ()), extension_of, rows.organization))
         accounts[account_id] = AccountInfo(
             id=str(account_id), extension=extension, auth_id=auth_id, password=box.decrypt(password), active=active,
             phone_type=phone_type, recording=recording, permission_level=level, max_contacts=max_contacts,
@@ -230,6 +239,28 @@ def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -
                       for d_id, mac, vendor, model, label, account_id in rows.devices),
         options=options,
     )
+
+
+def _keys(stored: list[dict], extension_of: dict, organization: OrganizationInfo) -> tuple[KeyInfo, ...]:
+    """A user's stored keys as the phone files need them; a key whose target has gone is left out."""
+    found = []
+    for key in stored:
+        kind, value = key["type"], None
+        if kind == "blf":
+            extension = extension_of.get(uuid.UUID(str(key["user_id"])))
+            if extension is None:
+                continue
+            value = str(extension)
+        elif kind == "speed_dial":
+            value = key["number"]
+        elif kind == "line":
+            value = "1"
+        elif kind == "park":
+            if organization.parking_extension is None:
+                continue
+            value = str(organization.parking_extension)
+        found.append(KeyInfo(index=key["index"], kind=kind, value=value, label=key.get("label")))
+    return tuple(found)
 
 
 def _options(row: tuple | None, box: SecretBox) -> UserOptionsInfo:

@@ -270,6 +270,15 @@ MATRIX: dict[str, Row] = {
         user="204 404 404 404 404 | 204 204 403 404 404 | 204 204 403 204 404",
         readonly="403"),
 
+    "GET /api/v1/users/{user_id}/keys": Row("user",
+        owner="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", admin="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", manager="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", user="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", readonly="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404"),
+    "PUT /api/v1/users/{user_id}/keys": Row("user",  # a line key and a pickup key
+        owner="200 404 404 404 404 | 200 200 403 404 404 | 200 200 200 200 404",
+        admin="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        manager="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        readonly="403"),
+
     # --- options: they restrict the user, so never changed with scope 'own', not even one's own -----------------
     "GET /api/v1/users/{user_id}/options": Row("user",
         owner="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", admin="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", manager="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", user="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", readonly="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404"),
@@ -830,6 +839,8 @@ BODIES = {
     "PATCH /api/v1/users/{user_id}": lambda target: {"first_name": "Renamed"},
     "PUT /api/v1/users/{user_id}/forwarding": lambda target: END_EVERY_CALL,
     "PUT /api/v1/users/{user_id}/status": lambda target: {"status": "away"},
+    "PUT /api/v1/users/{user_id}/keys": lambda target: {"count": 2, "keys": [{"index": 1, "type": "line"},
+                                                                             {"index": 2, "type": "pickup"}]},
     "PUT /api/v1/users/{user_id}/options": lambda target: {"external_calls_disabled": True},
     "PUT /api/v1/users/{user_id}/voicemail": lambda target: {"enabled": True, "email_notification": "notify"},
     "POST /api/v1/users/{user_id}/voicemail/greetings": lambda target: Upload(greeting_wav(), "audio/wav"),
