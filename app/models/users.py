@@ -163,6 +163,26 @@ class UserCreated(UserRead):
         default=None, description="The new SIP account's password, shown once (only when `extension` was given)")
 
 
+class UserClone(RequestBody):
+    """Who the clone is: its own name, e-mail and extension; everything else of the call handling is copied."""
+
+    first_name: Name = PydanticField(examples=["Bruno"])
+    last_name: OptionalName = PydanticField(default="", examples=["Bianchi"])
+    email: Email | None = None
+    mobile: PhoneNumber | None = PydanticField(
+        default=None, description="Needed when the copied forwarding rules send calls to the mobile")
+    extension: ExtensionOrNext | None = PydanticField(
+        default="next", description='The clone\'s extension: a number, or "next" for the lowest free one; null: none',
+        examples=["next"])
+
+
+class UserCloned(UserCreated):
+    """The clone; its new secrets are in this response only."""
+
+    outbound_pin: str | None = PydanticField(
+        default=None, description="A new outbound PIN, when the original had one (never the original's)")
+
+
 class UserPage(Page[UserRead]):
     """A page of users."""
 

@@ -11,9 +11,9 @@ from app.core.context import Context, require
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
 from app.models.enums import PresenceStatus
-from app.models.users import UserCreate, UserCreated, UserPage, UserRead, UserUpdate
+from app.models.users import UserClone, UserCloned, UserCreate, UserCreated, UserPage, UserRead, UserUpdate
 from app.routers.common import CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created
-from app.services import groups, users
+from app.services import groups, user_clone, users
 from app.services.idempotency import IdempotencyDep
 
 router = api_router("/users", "users")
@@ -127,3 +127,22 @@ async def delete_user(user_id: uuid.UUID, ctx: Writers, if_match: IfMatch = None
     check_if_match(if_match, view.user)
     await users.delete(ctx, view)
     return Response(status_code=204)
+
+
+@router.post("/{user_id}/clone", status_code=201, response_model=UserCloned, summary="Clone a user",
+             responses={**CREATE_ERRORS, **ITEM_ERRORS}, operation_id="users_clone")
+async def clone_user(user_id: uuid.UUID, payload: UserClone, ctx: Writers, idem: IdempotencyDep,
+                     response: Response) -> UserCloned:
+    """A new user with its own name, e-mail and extension (`"next"` by default) and the original's call
+    handling, as 3CX clones: voicemail settings with a **new PIN**, forwarding rules and exceptions, phone keys,
+    options (a new outbound PIN when the original had one, shown in this response only), groups with their
+    roles and rights. Never copied: DIDs, the SIP password (a new account), the login, greetings (the original's
+    voice) and the extension. When the copied rules forward to the mobile, give the clone a `mobile` (422
+    otherwise). One transaction: a refused clone leaves nothing behind."""
+    async def run():
+        source = await users.get(ctx, user_id)
+        view, outbound_pin = await user_clone.clone(ctx, source, payload)
+        created(response, ctx.settings, f"/api/v1/users/{view.user.id}", view.user)
+        return await _read(ctx, view, UserCloned, sip_password=view.sip_password, outbound_pin=outbound_pin)
+
+    return await idem.run(ctx, 201, run, response)

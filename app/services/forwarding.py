@@ -61,7 +61,7 @@ async def get(ctx: Context, user_id: uuid.UUID) -> Forwarding:
     return Forwarding(view.user, row)
 
 
-def _actions(document: ForwardingDocument) -> dict[str, Any]:
+def actions_of(document: ForwardingDocument) -> dict[str, Any]:
     """Every action of the document by its field path (``available.internal.busy``, ``exceptions.0.destination``)."""
     found: dict[str, Any] = {}
     for status in STATUSES:
@@ -83,7 +83,7 @@ async def _check(ctx: Context, user: User, document: ForwardingDocument) -> dict
     """Field errors for actions that cannot work (422 naming each); returns the actions by path."""
     errors = FieldErrors()
     account = (await ctx.session.execute(select(SipAccount.id).where(SipAccount.user_id == user.id))).scalar()
-    actions = _actions(document)
+    actions = actions_of(document)
     for path, action in actions.items():
         loc = ["body", *(int(part) if part.isdigit() else part for part in path.split("."))]
         if action.type == "voicemail" and action.user_id in (None, user.id):

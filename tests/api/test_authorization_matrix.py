@@ -207,6 +207,13 @@ MATRIX: dict[str, Row] = {
         manager="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
         user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
         readonly="403"),
+    # With an extension ("next"): creating SIP accounts needs scope 'all', as for POST /users.
+    "POST /api/v1/users/{user_id}/clone": Row("user",
+        owner="403 404 404 404 404 | 403 403 403 404 404 | 201 201 201 201 404",
+        admin="403 404 404 404 404 | 403 403 403 404 404 | 201 201 201 201 404",
+        manager="403 404 404 404 404 | 403 403 403 404 404 | 201 201 201 201 404",
+        user="403 404 404 404 404 | 403 403 403 404 404 | 403 403 403 403 404",  # no sip_accounts.write
+        readonly="403"),
     "DELETE /api/v1/users/{user_id}": Row("user",  # nobody deletes itself
         owner="403 404 404 404 404 | 403 403 403 404 404 | 403 204 204 204 404",
         admin="403 404 404 404 404 | 403 403 403 404 404 | 403 204 403 204 404",
@@ -839,6 +846,7 @@ BODIES = {
     "PATCH /api/v1/users/{user_id}": lambda target: {"first_name": "Renamed"},
     "PUT /api/v1/users/{user_id}/forwarding": lambda target: END_EVERY_CALL,
     "PUT /api/v1/users/{user_id}/status": lambda target: {"status": "away"},
+    "POST /api/v1/users/{user_id}/clone": lambda target: {"first_name": "Clone"},
     "PUT /api/v1/users/{user_id}/keys": lambda target: {"count": 2, "keys": [{"index": 1, "type": "line"},
                                                                              {"index": 2, "type": "pickup"}]},
     "PUT /api/v1/users/{user_id}/options": lambda target: {"external_calls_disabled": True},
