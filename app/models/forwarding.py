@@ -195,6 +195,19 @@ class ForwardingDocument(RequestBody):
     auto_status: AutoStatus = PydanticField(default_factory=AutoStatus)
 
 
+class ForwardingPatch(RequestBody):
+    """Blocks of forwarding rules; each one given replaces the user's block, the others stay."""
+
+    available: RingingStatus | None = None
+    away: AwayStatus | None = None
+    dnd: AwayStatus | None = None
+    lunch: RingingStatus | None = None
+    business_trip: AwayStatus | None = None
+    follow_me: FollowMe | None = None
+    exceptions: list[ForwardingException] | None = PydanticField(default=None, max_length=50)
+    auto_status: AutoStatus | None = None
+
+
 class ForwardingRead(ForwardingDocument):
     """A user's forwarding rules as stored, or the defaults (`is_default`)."""
 

@@ -60,3 +60,15 @@ class OptionsRead(_OptionFields):
 
     user_id: uuid.UUID
     outbound_pin_set: bool = PydanticField(description="External calls ask for a PIN")
+
+
+class OptionsPatch(RequestBody):
+    """Options to change; the others stay (the outbound PIN is set per user, never in bulk)."""
+
+    disabled: bool | None = None
+    external_calls_disabled: bool | None = None
+    lan_only: bool | None = None
+    block_outbound_outside_office_hours: bool | None = None
+    record_calls: bool | None = None
+    call_screening: bool | None = None
+    allow_conferences: bool | None = None

@@ -13,7 +13,9 @@ from app.core.validation import (Email, ExtensionOrNext, Language, LoginPassword
                                  PhoneNumber, Username)
 from app.models.base import ApiModel, Page, RequestBody, TenantRow
 from app.models.enums import ManagementScope, PresenceStatus, PrincipalKind
+from app.models.forwarding import ForwardingPatch
 from app.models.groups import GroupReference, UserGroupRead
+from app.models.options import OptionsPatch
 
 
 class User(TenantRow, table=True):
@@ -181,6 +183,45 @@ class UserCloned(UserCreated):
 
     outbound_pin: str | None = PydanticField(
         default=None, description="A new outbound PIN, when the original had one (never the original's)")
+
+
+class UserFilter(RequestBody):
+    """Which users a bulk change is for (all conditions together; the caller's scope always applies)."""
+
+    status: PresenceStatus | None = None
+    group_id: uuid.UUID | None = PydanticField(default=None, description="Members of this group")
+    has_extension: bool | None = None
+    language: Language | None = None
+
+
+class UserBulkChanges(RequestBody):
+    """The one change made to every user: profile fields, whole blocks of the forwarding rules, options."""
+
+    language: Language | None = None
+    caller_id: PhoneNumber | None = None
+    status: PresenceStatus | None = None
+    directory_visible: bool | None = None
+    multiple_calls: bool | None = None
+    login_required: bool | None = None
+    voicemail_enabled: bool | None = None
+    forwarding: ForwardingPatch | None = PydanticField(
+        default=None, description="The blocks given replace the users' blocks (e.g. `dnd` for everyone)")
+    options: OptionsPatch | None = None
+
+
+class UserBulkUpdate(RequestBody):
+    """One partial change to many users, by ids or by a filter: all or nothing."""
+
+    user_ids: list[uuid.UUID] | None = PydanticField(default=None, min_length=1, max_length=5000)
+    filter: UserFilter | None = None
+    changes: UserBulkChanges
+
+
+class UserBulkResult(ApiModel):
+    """What a bulk change did."""
+
+    updated: int
+    user_ids: list[uuid.UUID]
 
 
 class UserPage(Page[UserRead]):

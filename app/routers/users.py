@@ -11,9 +11,10 @@ from app.core.context import Context, require
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
 from app.models.enums import PresenceStatus
-from app.models.users import UserClone, UserCloned, UserCreate, UserCreated, UserPage, UserRead, UserUpdate
+from app.models.users import (UserBulkResult, UserBulkUpdate, UserClone, UserCloned, UserCreate, UserCreated, UserPage,
+                              UserRead, UserUpdate)
 from app.routers.common import CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created
-from app.services import groups, user_clone, users
+from app.services import groups, user_bulk, user_clone, users
 from app.services.idempotency import IdempotencyDep
 
 router = api_router("/users", "users")
@@ -146,3 +147,19 @@ async def clone_user(user_id: uuid.UUID, payload: UserClone, ctx: Writers, idem:
         return await _read(ctx, view, UserCloned, sip_password=view.sip_password, outbound_pin=outbound_pin)
 
     return await idem.run(ctx, 201, run, response)
+
+
+@router.post("/bulk-update", response_model=UserBulkResult, summary="Change many users at once",
+             responses={**WRITE_ERRORS}, operation_id="users_bulk_update",
+             openapi_extra={"requestBody": {"content": {"application/json": {"example": {
+                 "filter": {"has_extension": True},
+                 "changes": {"language": "it", "options": {"record_calls": True},
+                             "forwarding": {"dnd": {"internal": {"action": {"type": "hangup"}},
+                                                    "external": {"action": {"type": "voicemail"}}}}}}}}}})
+async def bulk_update(payload: UserBulkUpdate, ctx: Writers) -> UserBulkResult:
+    """One change to many users, chosen by `user_ids` or by a `filter` (status, group, with or without an
+    extension, language), always within the caller's scope: profile fields, whole blocks of the forwarding rules
+    (each block given replaces the user's), options. All or nothing: every user is checked first, and a refusal
+    names the users (`errors[].loc`: `["users", "<id>", …]`); 403 when one holds rights the caller lacks."""
+    ids = await user_bulk.bulk_update(ctx, payload)
+    return UserBulkResult(updated=len(ids), user_ids=ids)
