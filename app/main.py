@@ -23,7 +23,7 @@ from app.core.security import PasswordHasher, SecretBox
 from app.core.settings import Settings, get_settings
 from app.routers import (api_keys, audit, auth, conferences, config, devices, dids, forwarding, groups, health,
                          inbound_rules, ivr_menus, keys, office_hours, options, organizations, outbound_routes, provisioning,
-                         roles, sip_accounts, trunks, users, voicemail)
+                         roles, sip_accounts, trunks, user_import, users, voicemail)
 from app.routers.docs import install_docs
 from app.services.auth import LoginQueue
 from app.services.bootstrap import ensure_bootstrap
@@ -123,11 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["*"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS)
     app.add_middleware(RequestIdMiddleware)
     routers = (auth.router, api_keys.router, organizations.router, organizations.own_router, roles.permissions_router,
-               roles.router, users.router, forwarding.router, voicemail.router, options.router, keys.router,
-               groups.router,
-               sip_accounts.router, devices.router, dids.router, dids.user_router, inbound_rules.router, office_hours.router, conferences.router, ivr_menus.router,
-               trunks.router, outbound_routes.router, config.router, audit.router, provisioning.router,
-               health.router)
+               roles.router, user_import.router, users.router, forwarding.router, voicemail.router, options.router,
+               keys.router, groups.router, sip_accounts.router, devices.router, dids.router, dids.user_router,
+               inbound_rules.router, office_hours.router, conferences.router, ivr_menus.router, trunks.router,
+               outbound_routes.router, config.router, audit.router, provisioning.router, health.router)
     for router in routers:
         app.include_router(router)
     # Path patterns and their methods, for the Allow header of a 405.

@@ -2,7 +2,7 @@
 
 - A body larger than ``CENTRALINO_MAX_BODY_BYTES`` is a 413 (with a declared length: before a
   byte of it is read; without one: as soon as the limit is passed), token or not. Uploads of audio
-  (IVR greetings) have their own, larger limit, ``CENTRALINO_MAX_UPLOAD_BYTES``.
+  (IVR and voicemail greetings, user CSV imports) have their own, larger limit, ``CENTRALINO_MAX_UPLOAD_BYTES``.
 - NUL, other control characters or invalid UTF-8 in a header or a query parameter, and NUL,
   lone surrogates or invalid UTF-8 in a JSON body, are a 422 naming the field: no database
   column can store them, and no renderer should see them.
@@ -31,7 +31,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # Routes that take a file upload (audio), with the larger upload limit.
-UPLOAD_PATHS = re.compile(r"/api/v1/(ivr-menus/[^/]+/greeting|users/[^/]+/voicemail/greetings)")
+UPLOAD_PATHS = re.compile(r"/api/v1/(ivr-menus/[^/]+/greeting|users/[^/]+/voicemail/greetings|users/import)")
 
 
 class RequestGuard:

@@ -13,7 +13,8 @@ from app.core.pagination import ListParamsDep
 from app.models.enums import PresenceStatus
 from app.models.users import (UserBulkResult, UserBulkUpdate, UserClone, UserCloned, UserCreate, UserCreated, UserPage,
                               UserRead, UserUpdate)
-from app.routers.common import CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created
+from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created,
+                                responses)
 from app.services import groups, user_bulk, user_clone, users
 from app.services.idempotency import IdempotencyDep
 
@@ -131,7 +132,7 @@ async def delete_user(user_id: uuid.UUID, ctx: Writers, if_match: IfMatch = None
 
 
 @router.post("/{user_id}/clone", status_code=201, response_model=UserCloned, summary="Clone a user",
-             responses={**CREATE_ERRORS, **ITEM_ERRORS}, operation_id="users_clone")
+             responses=responses(401, 403, 404, 409, 422, status=201), operation_id="users_clone")
 async def clone_user(user_id: uuid.UUID, payload: UserClone, ctx: Writers, idem: IdempotencyDep,
                      response: Response) -> UserCloned:
     """A new user with its own name, e-mail and extension (`"next"` by default) and the original's call

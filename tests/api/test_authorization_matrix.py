@@ -207,6 +207,11 @@ MATRIX: dict[str, Row] = {
         manager="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
         user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
         readonly="403"),
+    "POST /api/v1/users/import": Row(None,  # one new user, no extension
+        owner="403 | 403 | 200", admin="403 | 403 | 200", manager="403 | 403 | 200", user="403 | 403 | 200",
+        readonly="403"),
+    "GET /api/v1/users/export": Row(None,
+        owner="200", admin="200", manager="200", user="200", readonly="200"),
     "POST /api/v1/users/bulk-update": Row(None,  # to users at lunch (nobody): scope and authority are in its tests
         owner="200", admin="200", manager="200", user="200", readonly="403"),
     # With an extension ("next"): creating SIP accounts needs scope 'all', as for POST /users.
@@ -849,6 +854,8 @@ BODIES = {
     "PUT /api/v1/users/{user_id}/forwarding": lambda target: END_EVERY_CALL,
     "PUT /api/v1/users/{user_id}/status": lambda target: {"status": "away"},
     "POST /api/v1/users/{user_id}/clone": lambda target: {"first_name": "Clone"},
+    "POST /api/v1/users/import": lambda target: Upload(
+        f"email,first_name\r\n{unique('imported')}@example.com,Imported\r\n".encode(), "text/csv"),
     "POST /api/v1/users/bulk-update": lambda target: {"filter": {"status": "lunch"}, "changes": {"language": "it"}},
     "PUT /api/v1/users/{user_id}/keys": lambda target: {"count": 2, "keys": [{"index": 1, "type": "line"},
                                                                              {"index": 2, "type": "pickup"}]},

@@ -147,3 +147,36 @@ def test_the_readme_documents_every_setting_that_exists():
     missing = [f"CENTRALINO_{name.upper()}" for name in Settings.model_fields
                if f"`CENTRALINO_{name.upper()}`" not in table]
     assert missing == [], f"README's settings table lacks {missing}"
+
+
+def test_the_cli_imports_users_from_csv_with_a_dry_run_and_a_summary(cli_env):
+    import asyncio
+
+    from app.core.db import create_engine, create_sessionmaker, session_scope
+    from app.services.bootstrap import ensure_bootstrap
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+
+    async def bootstrap():
+        engine = create_engine(settings_module.get_settings())
+        async for session in session_scope(create_sessionmaker(engine)):
+            await ensure_bootstrap(session, settings_module.get_settings())
+        await engine.dispose()
+
+    asyncio.run(bootstrap())
+    good = cli_env / "users.csv"
+    good.write_text("email;first_name;last_name;extension\r\nanna@example.com;Anna;Nowak;next\r\n"
+                    "bruno@example.com;Bruno;Bianchi;\r\n", encoding="utf-8-sig")
+    bad = cli_env / "bad.csv"
+    bad.write_text("email;first_name\r\nnot-an-address;Carla\r\n")
+
+    dry = runner.invoke(cli, ["users", "import", str(good), "--dry-run"])
+    real = runner.invoke(cli, ["users", "import", str(good)])
+    again = runner.invoke(cli, ["users", "import", str(good), "--on-conflict", "skip"])
+    refused = runner.invoke(cli, ["users", "import", str(bad)])
+
+    assert dry.exit_code == 0 and "2 created" in dry.output and "dry run" in dry.output, dry.output
+    assert real.exit_code == 0 and "2 created" in real.output and "committed" in real.output, real.output
+    assert again.exit_code == 0 and "2 skipped" in again.output
+    assert refused.exit_code == 1 and "row 2" in refused.output and "email" in refused.output, refused.output
