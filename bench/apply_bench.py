@@ -3,7 +3,7 @@
     make bench                      # SQLite and PostgreSQL
     python -m bench.apply_bench --backend sqlite --orgs 100 --accounts 900 --groups 50 --group-size 20
 
-Each account has a user (with voicemail) and a Yealink phone. Every user is in DEFAULT; 50 dialable
+Each account has a user (with voicemail, its own forwarding rules and 10 phone keys) and a Yealink phone. Every user is in DEFAULT; 50 dialable
 groups (ring all, hunt and queue in turn) of 20 members each are led by a manager holding every right,
 two members per group may pick up calls, and the organization has a parking lot. 500 DIDs each have an
 inbound rule to a user; half of them follow the default office hours (voicemail after hours). 20 outbound
@@ -31,7 +31,9 @@ from app.core.db import PHASED, create_engine, create_sessionmaker, session_scop
 from app.core.migrations import upgrade_async
 from app.core.security import SecretBox, generate_auth_id, generate_sip_password
 from app.core.settings import Settings
-from app.models import Device, Did, Group, GroupMember, InboundRule, Organization, SipAccount, User
+from app.models import (Device, Did, Group, GroupMember, InboundRule, Organization, SipAccount, User, UserForwarding,
+                        UserKeys)
+from app.models.forwarding import default_document
 from app.models.office_hours import OfficeHours
 from app.models.conferences import Conference
 from app.models.ivr_menus import IvrGreeting, IvrMenu
@@ -62,6 +64,28 @@ def group_rows(org_id, user_ids: list, groups: int, group_size: int) -> tuple[li
             members.append({"group_id": group_id, "user_id": user_ids[(g * group_size + position) % len(user_ids)],
                             "organization_id": org_id, "role": role, "position": position, **rights})
     return rows, members
+
+
+def call_handling_rows(org_id, user_ids: list) -> tuple[list[dict], list[dict]]:
+    """Per user: forwarding rules of its own (busy to the next colleague, an exception, an outside number when
+    away) and 10 keys (line, 8 BLF keys on the next colleagues, pickup)."""
+    forwarding, keys = [], []
+    for n, user_id in enumerate(user_ids):
+        colleague = str(user_ids[(n + 1) % len(user_ids)])
+        document = default_document(True)
+        document["available"] = {**document["available"], "internal": {
+            **document["available"]["internal"], "no_answer_seconds": 25,
+            "busy": {"type": "user", "user_id": colleague}}}
+        document["away"] = {**document["away"], "external": {"action": {"type": "external",
+                                                                        "number": "+390612345678"}}}
+        document["exceptions"] = [{"caller_id": "+3906*", "destination": {"type": "user", "user_id": colleague},
+                                   "window": None}]
+        forwarding.append({"id": uuid.uuid4(), "organization_id": org_id, "user_id": user_id, "document": document})
+        blf = [{"index": i + 2, "type": "blf", "user_id": str(user_ids[(n + i + 1) % len(user_ids)])}
+               for i in range(8)]
+        keys.append({"id": uuid.uuid4(), "organization_id": org_id, "user_id": user_id, "count": 10,
+                     "keys": [{"index": 1, "type": "line"}, *blf, {"index": 10, "type": "pickup"}]})
+    return forwarding, keys
 
 
 def did_rows(org_id, index: int, user_ids: list, dids: int, schedule_id) -> tuple[list[dict], list[dict]]:
@@ -136,6 +160,9 @@ async def build_organization(maker, box: SecretBox, index: int, accounts: int, g
         await session.execute(insert(SipAccount), sip_accounts)
         await session.execute(insert(Device), devices)
         user_ids = [u["id"] for u in users]
+        forwarding, keys = call_handling_rows(org.id, user_ids)
+        await session.execute(insert(UserForwarding), forwarding)
+        await session.execute(insert(UserKeys), keys)
         default = (await session.execute(select(Group.id).where(Group.organization_id == org.id,
                                                                 Group.is_default))).scalar_one()
         memberships = [{"group_id": default, "user_id": u, "organization_id": org.id, "role": GroupRole.member,
@@ -160,6 +187,27 @@ async def build_organization(maker, box: SecretBox, index: int, accounts: int, g
             await session.execute(insert(IvrMenu), menus)
             await session.execute(insert(IvrGreeting), greetings)
     return org
+
+
+PUBLISH_SECONDS = [0.0]  # time spent writing the revision's files to disk (the rest is database and rendering)
+
+
+def _timed_publish():
+    from app.config_gen import writer
+
+    original = writer.publish
+
+    def publish(*args, **kwargs):
+        begin = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            PUBLISH_SECONDS[0] += time.perf_counter() - begin
+
+    writer.publish = publish
+
+
+_timed_publish()
 
 
 async def apply_once(maker, settings: Settings, box: SecretBox, org: Organization) -> bool:
@@ -191,12 +239,15 @@ async def run_backend(backend: str, orgs: int, accounts: int, groups: int, group
                                               media)]
         build_seconds = time.perf_counter() - built
         statements["n"] = 0
+        PUBLISH_SECONDS[0] = 0.0
         start = time.perf_counter()
         await apply_once(maker, settings, box, created[0])
         one = time.perf_counter() - start
-        lines.append(f"{backend:10} 1 org x {accounts} accounts, {groups} groups x {group_size} members, {dids} DIDs, {routes} routes, {media} rooms and menus: "
-                     f"apply {one:.3f} s, "
-                     f"{statements['n']} SQL statements, peak RSS {peak_rss_mb():.0f} MB")
+        lines.append(f"{backend:10} 1 org x {accounts} accounts (each with forwarding rules, 10 keys, voicemail), "
+                     f"{groups} groups x {group_size} members, {dids} DIDs, {routes} routes, {media} rooms and menus: "
+                     f"apply {one:.3f} s (database and rendering {one - PUBLISH_SECONDS[0]:.3f} s, writing the "
+                     f"files {PUBLISH_SECONDS[0]:.3f} s), {statements['n']} SQL statements, "
+                     f"peak RSS {peak_rss_mb():.0f} MB")
 
         # Then the other organizations, applied one after another.
         built = time.perf_counter()

@@ -20,7 +20,6 @@ action, ``CHANUNAVAIL`` the not-registered one, anything else the no-answer one.
 
 from __future__ import annotations
 
-import json
 import re
 
 from app.config_gen import escaping
@@ -117,18 +116,19 @@ def _user_context(account: AccountInfo, plan: GroupPlan, ring_timeout: int) -> D
                                                   *actions(follow_me["then"])),
                                     comment="follow-me: the steps ring in order, not the user's phone"))
     start += [status_lookup(account, plan), f"Goto(${{{STATUS_VARIABLE}}}-${{ORIGIN}},1)"]
-    rendered: dict[str, str] = {}  # what a branch does (as JSON) -> the label that does it first
+    rendered: list[tuple[tuple, str]] = []  # what a branch does -> the label that does it first
     for status in STATUSES:
         settings = rules[status]
         for origin in ("internal", "external"):
             label = f"{status}-{origin}"
             ringing = status in RINGING_STATUSES
-            key = json.dumps([settings[origin], ringing and settings.get("ring_mobile_simultaneously"),
-                              ringing and settings.get("accept_multiple_calls", True)], sort_keys=True)
-            if key in rendered:  # the same rules as a branch above (the usual case): one copy of them
-                extensions.append(Extension(label, (f"Goto({rendered[key]},1)",)))
+            key = (ringing, settings[origin], ringing and settings.get("ring_mobile_simultaneously"),
+                   ringing and settings.get("accept_multiple_calls", True))
+            same = next((first for seen, first in rendered if seen == key), None)  # dicts compare by value
+            if same is not None:  # the same rules as a branch above (the usual case): one copy of them
+                extensions.append(Extension(label, (f"Goto({same},1)",)))
                 continue
-            rendered[key] = label
+            rendered.append((key, label))
             if ringing:
                 extensions += _ringing(label, settings, settings[origin], account, plan, ring_timeout, actions)
             else:

@@ -67,6 +67,7 @@ class GroupPlan:
     def __init__(self, snapshot: Snapshot, accounts: list[AccountInfo]) -> None:
         self.snapshot = snapshot
         self.accounts = accounts
+        self.slug = escaping.identifier(snapshot.organization.slug, "organization slug")  # checked once
         by_user = {a.user.id: a for a in accounts if a.user is not None}
         self.account_of_user = by_user
         self.account_by_id = {a.id: a for a in accounts}
@@ -187,7 +188,7 @@ def destination_applications(destination: dict, plan: GroupPlan, ring_timeout: i
     if kind == "voicemail":
         account = owner if destination.get("user_id") is None else by_user.get(destination["user_id"])
         if account is not None and account.user is not None and account.user.voicemail_enabled:
-            slug = escaping.identifier(snapshot.organization.slug, "organization slug")
+            slug = plan.slug
             if account.user.voicemail_greeting and plan.sounds_dir:
                 # The uploaded greeting instead of Asterisk's: play it, then only the beep ("s").
                 return [f"Playback({plan.sounds_dir}/{voicemail_sound(account.extension)})",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.core.context import Context
 from app.core.pagination import ListParams, apply_sort, paginate
@@ -75,3 +75,25 @@ async def list_entries(ctx: Context, params: ListParams, *, resource_type: str |
     query = apply_sort(query, params, {"created_at": AuditEntry.id, "id": AuditEntry.id, "action": AuditEntry.action},
                        "-id", AuditEntry.id.desc())
     return await paginate(ctx.session, query, params)
+
+
+def entry_values(ctx: Context, action: str, resource_type: str, resource_id: Any, *,
+                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+                 config_change: bool = False) -> dict[str, Any]:
+    """One audit entry as a row, for ``record_many``."""
+    principal = ctx.principal
+    return {"organization_id": principal.organization_id, "created_at": datetime.now(UTC),
+            "actor_type": principal.kind, "actor_id": principal.id, "actor_name": principal.name, "action": action,
+            "resource_type": resource_type, "resource_id": str(resource_id) if resource_id is not None else None,
+            "before": mask_secrets(before), "after": mask_secrets(after), "request_id": ctx.request_id,
+            "config_change": config_change}
+
+
+async def record_many(ctx: Context, entries: list[dict[str, Any]]) -> None:
+    """Add many audit entries (from ``entry_values``) in one statement: bulk changes stay a handful of statements
+    however many users they touch. Marks the configuration pending when one of them changed it."""
+    if not entries:
+        return
+    if any(e["config_change"] for e in entries):
+        config_state.note_change(ctx.session, ctx.principal.organization_id)
+    await ctx.session.execute(insert(AuditEntry), entries)

@@ -27,15 +27,16 @@ the snapshot is four queries, whatever the number of accounts, devices, groups o
 from __future__ import annotations
 
 import asyncio
-import uuid
 import contextlib
 import difflib
+import gc
 import hashlib
 import os
 import shutil
 import signal
+import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,8 +183,27 @@ async def load_snapshot_rows(session: AsyncSession, organization: Organization) 
                         await ivr_menus.load_infos(session, organization.id), rules, greetings, options, keys)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a snapshot is built or rendered. Those allocate hundreds of
+    thousands of short-lived objects and no cycles: the collections they would trigger cost as much as the work
+    itself (measured: 0.55 s instead of 0.33 s for 900 users with their rules), and free nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -> Snapshot:
     """Decrypt and assemble the snapshot (blocking: run it in a thread)."""
+    with _collector_paused():
+        return _build_snapshot(rows, box, options)
+
+
+def _build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) -> Snapshot:
     accounts: dict = {}
     # Who has which active extension: what BLF keys watch.
     extension_of = {row[9]: row[1] for row in rows.accounts if row[9] is not None and row[4]}
@@ -417,8 +437,9 @@ def _render(snapshot: Snapshot, targets: list[str], old_hashes: dict[str, str], 
         return writer.read_live_file(org_dir, path)
 
     try:
-        rendered = {path: content.encode() if isinstance(content, str) else content
-                    for path, content in render_targets(snapshot, targets).items()}
+        with _collector_paused():
+            rendered = {path: content.encode() if isinstance(content, str) else content
+                        for path, content in render_targets(snapshot, targets).items()}
     except ValueError as exc:
         # The API refuses what renderers refuse; this catches data older than a rule.
         raise Conflict(f"The configuration cannot be rendered: {exc}. Correct that record and apply again.",

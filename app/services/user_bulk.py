@@ -112,10 +112,9 @@ async def bulk_update(ctx: Context, payload: UserBulkUpdate) -> list[uuid.UUID]:
     config_change = bool(set(profile) - {"status"}) or rules is not None or changes.options is not None
     after = {**profile, **({"forwarding": list(changes.forwarding.model_fields_set)} if changes.forwarding else {}),
              **({"options": changes.options.model_dump(exclude_unset=True)} if changes.options else {})}
-    for user in targets:
-        before = {name: befores[user.id].get(name) for name in profile}
-        await audit.record(ctx, "user.bulk_update", "user", user.id, before=before, after=after,
-                           config_change=config_change)
+    await audit.record_many(ctx, [audit.entry_values(
+        ctx, "user.bulk_update", "user", user.id, before={name: befores[user.id].get(name) for name in profile},
+        after=after, config_change=config_change) for user in targets])
     if "status" in profile:
         for user_id in ids:
             await ami.push_status(ctx.settings, user_id, profile["status"])

@@ -27,10 +27,10 @@ from sqlalchemy import delete, func, or_, select
 from app.core.context import Context
 from app.core.errors import FieldError, Forbidden, ValidationProblem
 from app.core.security import generate_auth_id, generate_pin, generate_sip_password
-from app.models import AuditEntry, Group, GroupMember, SipAccount, User
+from app.models import Group, GroupMember, SipAccount, User
 from app.models.groups import DEFAULT_RIGHTS, GroupRole
 from app.models.user_import import COLUMNS, CsvUserRow, ImportResult, ImportRowResult, RowError
-from app.services import audit, config_state, numbering
+from app.services import audit, numbering
 from app.services.scoping import restrict_to_own
 
 MAX_ROWS = 20_000
@@ -276,14 +276,10 @@ async def _write(ctx: Context, rows: list[_Row], pooled: dict[int, uuid.UUID], g
     now = datetime.now(UTC)
     default_group = (await session.execute(select(Group.id).where(
         Group.organization_id == org.id, Group.is_default.is_(True)))).scalar_one()
-    principal = ctx.principal
     entries = []
 
-    def entry(action: str, resource: str, resource_id: Any, before: Any = None, after: Any = None) -> AuditEntry:
-        return AuditEntry(organization_id=org.id, actor_type=principal.kind, actor_id=principal.id,
-                          actor_name=principal.name, action=action, resource_type=resource,
-                          resource_id=str(resource_id), before=audit.mask_secrets(before),
-                          after=audit.mask_secrets(after), request_id=ctx.request_id, config_change=True)
+    def entry(action: str, resource: str, resource_id: Any, before: Any = None, after: Any = None) -> dict:
+        return audit.entry_values(ctx, action, resource, resource_id, before=before, after=after, config_change=True)
 
     new_users, new_members, new_accounts, takeovers = [], [], [], []
     for row in rows:
@@ -336,9 +332,8 @@ async def _write(ctx: Context, rows: list[_Row], pooled: dict[int, uuid.UUID], g
         account.user_id, account.password_encrypted = user_id, encrypted
         account.version += 1
         entries.append(entry("sip_account.assign", "sip_account", account_id, after={"user_id": str(user_id)}))
-    session.add_all(entries)
     await session.flush()
-    config_state.note_change(session, org.id)
+    await audit.record_many(ctx, entries)
 
 
 def _result(rows: list[_Row], errors: list[RowError], *, dry_run: bool) -> ImportResult:

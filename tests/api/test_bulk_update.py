@@ -96,3 +96,25 @@ async def test_a_bulk_status_change_is_not_a_configuration_change(api):
     assert done.status_code == 200
     assert not (await api.get("/api/v1/config/status")).json()["pending"]
     assert {(await api.get(f"{USERS}/{u['id']}/status")).json()["status"] for u in users} == {"away"}
+
+
+async def test_a_bulk_update_runs_the_same_number_of_sql_statements_for_3_users_or_40(api):
+    from sqlalchemy import event
+
+    counts = []
+    for count, language in ((3, "it"), (40, "de")):
+        users = [await api.create_user(extension="next") for _ in range(count)]
+        statements = {"n": 0}
+
+        def count_one(*_args, **_kwargs):
+            statements["n"] += 1
+
+        event.listen(api.app.state.engine.sync_engine, "before_cursor_execute", count_one)
+        try:
+            done = await api.post(BULK, json={"user_ids": [u["id"] for u in users], "changes": {
+                "language": language, "options": {"call_screening": True}, "forwarding": {"dnd": TO_RECEPTION}}})
+        finally:
+            event.remove(api.app.state.engine.sync_engine, "before_cursor_execute", count_one)
+        assert done.status_code == 200, done.text
+        counts.append(statements["n"])
+    assert counts[0] == counts[1], f"statements grew with the users: {counts}"

@@ -151,3 +151,25 @@ async def test_importing_needs_scope_all(api):
     refused = await send(api, csv("anna@example.com;Anna;Nowak;;pl;;"), headers=headers)
 
     assert problem(refused, 403)
+
+
+async def test_an_import_runs_the_same_number_of_sql_statements_for_3_users_or_60(api):
+    from sqlalchemy import event
+
+    counts = []
+    await send(api, csv("warm-up@example.com;Warm;Up;;it;;"))  # the first request of a session does more
+    for first, count in ((0, 3), (100, 60)):
+        rows = [f"user{n}@example.com;User;{n};+3934700{n:05d};it;next;DEFAULT" for n in range(first, first + count)]
+        statements = {"n": 0}
+
+        def count_one(*_args, **_kwargs):
+            statements["n"] += 1
+
+        event.listen(api.app.state.engine.sync_engine, "before_cursor_execute", count_one)
+        try:
+            done = await send(api, csv(*rows))
+        finally:
+            event.remove(api.app.state.engine.sync_engine, "before_cursor_execute", count_one)
+        assert done.status_code == 200, done.text
+        counts.append(statements["n"])
+    assert counts[0] == counts[1], f"statements grew with the file: {counts}"
