@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from types import SimpleNamespace
 from typing import Annotated, Protocol
 
 from fastapi import Header, Response
@@ -18,6 +19,12 @@ class Versioned(Protocol):
 def etag_of(resource: Versioned) -> str:
     digest = hashlib.sha256(f"{resource.id}:{resource.version}".encode()).hexdigest()[:20]
     return f'"{digest}"'
+
+
+def versioned_or_default(row: Versioned | None, owner_id: object, document: str) -> Versioned:
+    """What the ETag of a user's sub-document is computed from: its stored row, or while the user has the
+    defaults (no row), a stable stand-in of version 0."""
+    return row if row is not None else SimpleNamespace(id=f"{owner_id}/{document}", version=0)
 
 
 def set_etag(response: Response, resource: Versioned) -> None:

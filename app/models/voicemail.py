@@ -61,7 +61,7 @@ class VoicemailUpdate(RequestBody):
                                   "the standard one")
 
 
-class GreetingRead(ApiModel):
+class VoicemailGreetingRead(ApiModel):
     """An uploaded greeting (its audio: `GET …/greetings/{id}`)."""
 
     id: uuid.UUID
@@ -86,7 +86,7 @@ class VoicemailRead(ApiModel):
     email_notification: EmailNotification
     email: str | None = PydanticField(description="Where notifications go: the user's e-mail")
     active_greeting_id: uuid.UUID | None
-    greetings: list[GreetingRead]
+    greetings: list[VoicemailGreetingRead]
 
 
 class VoicemailPin(ApiModel):

@@ -12,7 +12,7 @@ from app.core.errors import HEADER_DOCS
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
 from app.models.ivr_menus import (GreetingRead, IvrKey, IvrMenu, IvrMenuCreate, IvrMenuPage, IvrMenuRead, IvrMenuUpdate)
-from app.routers.audio_uploads import GREETING_AUDIO, UPLOAD_BODY, read_upload
+from app.routers.uploads import GREETING_AUDIO, UPLOAD_BODY, read_upload
 from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router,
                                 created)
 from app.services import destinations, ivr_menus

@@ -10,8 +10,8 @@ from fastapi import Depends, Query, Request, Response
 from app.core.context import Context, require
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.models.users import User
-from app.models.voicemail import GreetingRead, VoicemailPin, VoicemailRead, VoicemailUpdate
-from app.routers.audio_uploads import GREETING_AUDIO, UPLOAD_BODY, read_upload
+from app.models.voicemail import VoicemailGreetingRead, VoicemailPin, VoicemailRead, VoicemailUpdate
+from app.routers.uploads import GREETING_AUDIO, UPLOAD_BODY, read_upload
 from app.routers.common import CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, WRITE_ERRORS, api_router, created
 from app.services import voicemail
 
@@ -22,7 +22,7 @@ PinReaders = Annotated[Context, Depends(require("voicemail_pins.read"))]
 
 
 async def _read(ctx: Context, user: User) -> VoicemailRead:
-    greetings = [GreetingRead.model_validate(row) for row in await voicemail.greetings_of(ctx, user.id)]
+    greetings = [VoicemailGreetingRead.model_validate(row) for row in await voicemail.greetings_of(ctx, user.id)]
     active = next((g.id for g in greetings if g.active), None)
     return VoicemailRead(
         user_id=user.id, enabled=user.voicemail_enabled, pin_set=user.voicemail_pin_encrypted is not None,
@@ -66,12 +66,12 @@ async def get_pin(user_id: uuid.UUID, ctx: PinReaders) -> VoicemailPin:
     return VoicemailPin(pin=await voicemail.reveal_pin(ctx, user))
 
 
-@router.post("/{user_id}/voicemail/greetings", status_code=201, response_model=GreetingRead,
+@router.post("/{user_id}/voicemail/greetings", status_code=201, response_model=VoicemailGreetingRead,
              summary="Upload a voicemail greeting", responses=CREATE_ERRORS, openapi_extra=UPLOAD_BODY,
              operation_id="users_voicemail_greetings_create")
 async def upload_greeting(user_id: uuid.UUID, request: Request, ctx: Writers, response: Response,
                           name: Annotated[str | None, Query(max_length=100, description="A name for the greeting")]
-                          = None) -> GreetingRead:
+                          = None) -> VoicemailGreetingRead:
     """Upload a greeting as an `audio/wav` body or a multipart form field `file`: the same checks and conversion
     as IVR greetings (uncompressed PCM or float WAV, at most 10 MB and 5 minutes; stored as 16-bit PCM, mono,
     8 kHz), a 422 with the reason otherwise. A mailbox keeps up to 10; the first becomes the active one."""
@@ -79,7 +79,7 @@ async def upload_greeting(user_id: uuid.UUID, request: Request, ctx: Writers, re
     data, loc = await read_upload(request)
     found = await voicemail.upload_greeting(ctx, user, data, loc, name)
     created(response, ctx.settings, f"/api/v1/users/{user.id}/voicemail/greetings/{found.id}")
-    return GreetingRead.model_validate(found)
+    return VoicemailGreetingRead.model_validate(found)
 
 
 @router.get("/{user_id}/voicemail/greetings/{greeting_id}", response_class=Response,

@@ -10,12 +10,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
 
 from app.core.context import Context
+from app.core.http import versioned_or_default
 from app.core.errors import FieldErrors, Forbidden
 from app.models import OfficeHours, SipAccount, User
 from app.models.forwarding import (RINGING_STATUSES, STATUSES, ForwardingDocument, UserForwarding,
@@ -41,7 +41,7 @@ class Forwarding:
     @property
     def versioned(self) -> Any:
         """What the ETag is computed from; the defaults have their own, stable one."""
-        return self.row if self.row is not None else SimpleNamespace(id=f"{self.user.id}/forwarding", version=0)
+        return versioned_or_default(self.row, self.user.id, "forwarding")
 
 
 async def check_may_change(ctx: Context, user: User) -> None:

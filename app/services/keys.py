@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from app.core.context import Context
+from app.core.http import versioned_or_default
 from app.core.errors import FieldErrors
 from app.models import GroupMember, SipAccount, User
 from app.models.keys import KeysDocument, UserKeys
@@ -32,7 +32,7 @@ class Keys:
 
     @property
     def versioned(self) -> Any:
-        return self.row if self.row is not None else SimpleNamespace(id=f"{self.user.id}/keys", version=0)
+        return versioned_or_default(self.row, self.user.id, "keys")
 
 
 async def get(ctx: Context, user_id: uuid.UUID) -> Keys:

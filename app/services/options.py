@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
 
 from app.core.context import Context
+from app.core.http import versioned_or_default
 from app.core.errors import Forbidden, ValidationProblem
 from app.core.security import weak_pin_reason
 from app.models import SipAccount, User
@@ -37,7 +37,7 @@ class Options:
 
     @property
     def versioned(self) -> Any:
-        return self.row if self.row is not None else SimpleNamespace(id=f"{self.user.id}/options", version=0)
+        return versioned_or_default(self.row, self.user.id, "options")
 
 
 async def get(ctx: Context, user_id: uuid.UUID) -> Options:

@@ -64,6 +64,22 @@ def cli_env(tmp_path, monkeypatch):
     settings_module.get_settings.cache_clear()
 
 
+def bootstrap() -> None:
+    """What `centralino serve` does on first start: the default organization and its owner."""
+    import asyncio
+
+    from app.core.db import create_engine, create_sessionmaker, session_scope
+    from app.services.bootstrap import ensure_bootstrap
+
+    async def run():
+        engine = create_engine(settings_module.get_settings())
+        async for session in session_scope(create_sessionmaker(engine)):
+            await ensure_bootstrap(session, settings_module.get_settings())
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
 def test_the_cli_migrates_creates_an_admin_and_applies(cli_env):
     runner = CliRunner()
     assert runner.invoke(cli, ["migrate"]).exit_code == 0
@@ -71,18 +87,7 @@ def test_the_cli_migrates_creates_an_admin_and_applies(cli_env):
     missing = runner.invoke(cli, ["create-admin", "--username", "ops", "--password", "Secret-123"])
     assert missing.exit_code != 0 and "default" in missing.output
 
-    import asyncio
-
-    from app.core.db import create_engine, create_sessionmaker, session_scope
-    from app.services.bootstrap import ensure_bootstrap
-
-    async def bootstrap():
-        engine = create_engine(settings_module.get_settings())
-        async for session in session_scope(create_sessionmaker(engine)):
-            await ensure_bootstrap(session, settings_module.get_settings())
-        await engine.dispose()
-
-    asyncio.run(bootstrap())
+    bootstrap()
     created = runner.invoke(cli, ["create-admin", "--username", "ops", "--password", "Secret-123"])
     assert created.exit_code == 0, created.output
     again = runner.invoke(cli, ["create-admin", "--username", "ops", "--password", "Secret-123"])
@@ -150,21 +155,9 @@ def test_the_readme_documents_every_setting_that_exists():
 
 
 def test_the_cli_imports_users_from_csv_with_a_dry_run_and_a_summary(cli_env):
-    import asyncio
-
-    from app.core.db import create_engine, create_sessionmaker, session_scope
-    from app.services.bootstrap import ensure_bootstrap
-
     runner = CliRunner()
     assert runner.invoke(cli, ["migrate"]).exit_code == 0
-
-    async def bootstrap():
-        engine = create_engine(settings_module.get_settings())
-        async for session in session_scope(create_sessionmaker(engine)):
-            await ensure_bootstrap(session, settings_module.get_settings())
-        await engine.dispose()
-
-    asyncio.run(bootstrap())
+    bootstrap()
     good = cli_env / "users.csv"
     good.write_text("email;first_name;last_name;extension\r\nanna@example.com;Anna;Nowak;next\r\n"
                     "bruno@example.com;Bruno;Bianchi;\r\n", encoding="utf-8-sig")

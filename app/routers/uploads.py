@@ -1,4 +1,4 @@
-"""Audio uploads and downloads (IVR and voicemail greetings): one way to send a WAV file, one way to get it back."""
+"""Uploads (greetings as WAV, users as CSV): one way to send a file, as the raw body or a multipart field `file`."""
 
 from __future__ import annotations
 
@@ -23,16 +23,18 @@ GREETING_AUDIO = {200: {"description": "The greeting: a 16-bit PCM, mono, 8 kHz 
                         "content": {"application/octet-stream": {"schema": _BINARY}}}}
 
 
-async def read_upload(request: Request) -> tuple[bytes, list[str | int]]:
-    """The uploaded bytes (a raw WAV body, or the ``file`` part of a multipart form) and where they came from."""
+async def read_upload(request: Request, accepted: frozenset[str] = WAV_TYPES,
+                      what: str = "the greeting as audio/wav") -> tuple[bytes, list[str | int]]:
+    """The uploaded bytes (a raw body of an ``accepted`` type, or the ``file`` part of a multipart form) and where
+    they came from; 422 naming the Content-Type otherwise."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=0)
         part = form.get("file")
         if not isinstance(part, UploadFile):
-            raise ValidationProblem.field(["body", "file"], "Send the WAV file in a form field named 'file'", "missing")
+            raise ValidationProblem.field(["body", "file"], "Send the file in a form field named 'file'", "missing")
         return await part.read(), ["body", "file"]
-    if content_type in WAV_TYPES:
+    if content_type in accepted:
         return await request.body(), ["body"]
-    raise ValidationProblem.field(["header", "Content-Type"], "Send the greeting as audio/wav or as "
-                                  "multipart/form-data with a 'file' field", "unsupported_media_type")
+    raise ValidationProblem.field(["header", "Content-Type"], f"Send {what} or as multipart/form-data with a "
+                                  "'file' field", "unsupported_media_type")
