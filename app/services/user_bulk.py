@@ -5,6 +5,7 @@ forwarding, options and destination references — so a thousand users cost a ha
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -141,6 +142,15 @@ async def _new_rules(ctx: Context, targets: list[User], changes: Any, profile: d
         if action.type not in ("voicemail", "mobile") and path.split(".")[0] in blocks:
             await destinations.check(ctx, action, ["body", "changes", "forwarding", *path.split(".")], shared)
     shared.raise_if_any()
+    # Merging and checking every user's document is CPU work (900 validations): off the event loop.
+    merged = await asyncio.to_thread(_merge_all, targets, blocks, stored, accounts, profile, errors)
+    errors.raise_if_any()
+    return {"documents": merged, "stored": stored, "organization_id": ctx.principal.organization_id}
+
+
+def _merge_all(targets: list[User], blocks: dict, stored: dict, accounts: dict, profile: dict,
+               errors: FieldErrors) -> dict[uuid.UUID, ForwardingDocument]:
+    """Each user's document with the patch's blocks, and the per-user problems of those blocks."""
     merged: dict[uuid.UUID, dict] = {}
     for user in targets:
         voicemail = profile.get("voicemail_enabled", user.voicemail_enabled)
@@ -161,8 +171,7 @@ async def _new_rules(ctx: Context, targets: list[User], changes: Any, profile: d
             elif action.type == "extension" and action.sip_account_id == accounts.get(user.id):
                 errors.add(loc, "A forwarding cannot point at the user's own phone", "loop")
         merged[user.id] = document
-    errors.raise_if_any()
-    return {"documents": merged, "stored": stored, "organization_id": ctx.principal.organization_id}
+    return merged
 
 
 async def _write_rules(ctx: Context, rules: dict, now: datetime) -> None:

@@ -12,6 +12,7 @@ with SIP accounts take a few dozen statements, not thousands.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -105,12 +106,12 @@ async def import_users(ctx: Context, data: bytes, *, dry_run: bool, on_conflict:
     ``progress(done, total)`` is told as rows are checked (the CLI's progress bar)."""
     if ctx.principal.scope != "all":
         raise Forbidden("Importing users needs management scope 'all'")
-    header, raw = parse(data)
+    header, raw = await asyncio.to_thread(parse, data)  # CPU work (thousands of rows): off the event loop
     if "extension" in header and any(cells.get("extension") for _n, cells in raw) \
             and not ctx.principal.can("sip_accounts.write"):
         raise Forbidden("Giving users extensions needs the permission sip_accounts.write")
     errors: list[RowError] = []
-    rows = _validated(raw, errors, progress)
+    rows = await asyncio.to_thread(_validated, raw, errors, progress)
     org = ctx.organization
     session = ctx.session
     await numbering.lock(session, org)
