@@ -157,6 +157,19 @@ async def begin_write(session: AsyncSession) -> None:
     await session.connection(execution_options={MODE: WRITE})
 
 
+async def end_read_phase(session: AsyncSession) -> None:
+    """Phased sessions: on SQLite, end the read transaction before slow work (a render, an SMTP round trip), so no
+    snapshot is held across it; PostgreSQL keeps its transaction (and any row lock) instead."""
+    if is_sqlite(session):
+        await commit(session)
+
+
+async def begin_write_phase(session: AsyncSession) -> None:
+    """Phased sessions: on SQLite, take the write lock for the writes that follow a read phase."""
+    if is_sqlite(session):
+        await begin_write(session)
+
+
 async def run_before_commit(session: AsyncSession) -> None:
     """Run the callbacks services registered with ``on_commit``, as the last writes of the transaction."""
     callbacks = session.info.pop("before_commit", {})

@@ -261,6 +261,7 @@ _DESCRIPTIONS = {
     404: "No such resource in this organization", 409: "Conflict with the current state (duplicate, range full)",
     412: "If-Match does not match the current ETag", 413: "The request body is larger than the service accepts",
     422: "Invalid input; one entry per bad field", 429: "Too many requests; retry after the Retry-After delay",
+    502: "An upstream server (the SMTP server) refused the request or could not be reached",
     503: "The database (or another dependency) is unavailable; retry after the Retry-After delay",
 }
 

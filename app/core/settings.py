@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -89,6 +90,15 @@ class Settings(BaseSettings):
     registrar_port: int = 5060
     provisioning_rate_limit_per_minute: int = 60
 
+    # Outgoing mail (welcome e-mails). No host: mail is not configured, and sending answers 503.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Centralino <centralino@localhost>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     @field_validator("cors_origins", "config_targets", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -107,6 +117,20 @@ class Settings(BaseSettings):
         parsed = urlsplit(value.strip())
         if parsed.scheme != "ami" or not parsed.hostname or not parsed.username or parsed.password is None:
             raise ValueError("CENTRALINO_ASTERISK_AMI_URL must look like ami://user:secret@host:5038")
+        return value.strip()
+
+    @field_validator("smtp_host", "smtp_username")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        local, _, domain = address.rpartition("@")
+        if not local or not domain or any(c in value for c in "\r\n"):
+            raise ValueError("CENTRALINO_SMTP_FROM must be an address such as 'PBX <pbx@example.com>'")
         return value.strip()
 
     @field_validator("public_url")

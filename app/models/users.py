@@ -16,6 +16,7 @@ from app.models.enums import ManagementScope, PresenceStatus, PrincipalKind
 from app.models.forwarding import ForwardingPatch
 from app.models.groups import GroupReference, UserGroupRead
 from app.models.options import OptionsPatch
+from app.models.welcome_email import WelcomeEmailSent
 
 
 class User(TenantRow, table=True):
@@ -111,6 +112,11 @@ class UserCreate(RequestBody):
         description='Create and assign a SIP account in the same transaction: a number, or "next" for the lowest free one',
         examples=["next"],
     )
+    welcome_email: bool = PydanticField(
+        default=False,
+        description="Send the user its welcome e-mail (extension and softphone provisioning link, never a password) "
+                    "in the same transaction: needs `email`, `extension`, `sip_secrets.read` and mail settings; if "
+                    "the SMTP server refuses it, nothing is created (502)")
 
 
 class UserUpdate(RequestBody):
@@ -163,6 +169,8 @@ class UserCreated(UserRead):
 
     sip_password: str | None = PydanticField(
         default=None, description="The new SIP account's password, shown once (only when `extension` was given)")
+    welcome_email: WelcomeEmailSent | None = PydanticField(
+        default=None, description="The welcome e-mail sent, when `welcome_email` was asked for")
 
 
 class UserClone(RequestBody):

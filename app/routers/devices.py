@@ -10,7 +10,6 @@ from fastapi import Depends, Query, Response
 from app.core.context import Context, require
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
-from app.core.settings import Settings
 from app.models.devices import (Device, DeviceCreate, DevicePage, DeviceRead, DeviceUpdate, DeviceUpdated,
                                 DeviceWithUrl)
 from app.models.enums import DeviceVendor
@@ -32,11 +31,6 @@ def _read(device: Device, model: type[DeviceRead] = DeviceRead, **extra) -> Devi
         created_at=device.created_at, updated_at=device.updated_at, **extra)
 
 
-def provisioning_url(settings: Settings, token: str) -> str:
-    """The device's secret URL prefix, from CENTRALINO_PUBLIC_URL (never from the request's Host header)."""
-    return f"{settings.public_url}/provisioning/{token}/"
-
-
 @router.post("", status_code=201, response_model=DeviceWithUrl, summary="Register a device", responses=CREATE_ERRORS,
              operation_id="devices_create")
 async def create_device(payload: DeviceCreate, ctx: Writers, response: Response,
@@ -47,7 +41,7 @@ async def create_device(payload: DeviceCreate, ctx: Writers, response: Response,
     async def create():
         device, token = await devices.create(ctx, payload)
         created(response, ctx.settings, f"/api/v1/devices/{device.id}", device)
-        return _read(device, DeviceWithUrl, provisioning_url=provisioning_url(ctx.settings, token))
+        return _read(device, DeviceWithUrl, provisioning_url=devices.provisioning_url(ctx.settings, token))
 
     return await idem.run(ctx, 201, create, response)
 
@@ -82,7 +76,7 @@ async def update_device(device_id: uuid.UUID, payload: DeviceUpdate, ctx: Writer
     device, token = await devices.update(ctx, device, payload)
     set_etag(response, device)
     return _read(device, DeviceUpdated,
-                 provisioning_url=provisioning_url(ctx.settings, token) if token is not None else None)
+                 provisioning_url=devices.provisioning_url(ctx.settings, token) if token is not None else None)
 
 
 @router.delete("/{device_id}", status_code=204, summary="Delete a device", responses=DELETE_ERRORS,
@@ -103,4 +97,4 @@ async def rotate_provisioning_url(device_id: uuid.UUID, ctx: Writers, response: 
     device = await devices.get(ctx, device_id)
     token = await devices.rotate_token(ctx, device)
     set_etag(response, device)
-    return _read(device, DeviceWithUrl, provisioning_url=provisioning_url(ctx.settings, token))
+    return _read(device, DeviceWithUrl, provisioning_url=devices.provisioning_url(ctx.settings, token))

@@ -15,7 +15,7 @@ from app.models.users import (UserBulkResult, UserBulkUpdate, UserClone, UserClo
                               UserRead, UserUpdate)
 from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created,
                                 responses)
-from app.services import groups, user_bulk, user_clone, users
+from app.services import groups, user_bulk, user_clone, users, welcome_email
 from app.services.idempotency import IdempotencyDep
 
 router = api_router("/users", "users")
@@ -64,18 +64,22 @@ async def _read(ctx: Context, view: users.UserView, model: type[UserRead] = User
                 account.active if account else None, view.role_name, view.groups), **extra})
 
 
-@router.post("", status_code=201, response_model=UserCreated, summary="Create a user", responses=CREATE_ERRORS,
+@router.post("", status_code=201, response_model=UserCreated, summary="Create a user",
+             responses=responses(401, 403, 409, 422, 502, 503, status=201),
              operation_id="users_create")
 async def create_user(payload: UserCreate, ctx: Writers, idem: IdempotencyDep, response: Response) -> UserCreated:
     """Create a user. With `"extension": 105` or `"extension": "next"` its SIP account is created (or an
     unassigned pooled account with that number is taken over, with a new password) in the same transaction:
     if the number is taken, nothing is created. The SIP password is in this response only. The user joins
     the DEFAULT group unless `groups` (ids or names) says otherwise; a group manager (scope `groups`)
-    creates users only into groups it manages."""
+    creates users only into groups it manages. `"welcome_email": true` also mails the user its extension and
+    softphone provisioning link (see `POST /users/{id}/welcome-email`); if the mail is refused, nothing is
+    created (502)."""
     async def create():
         view = await users.create(ctx, payload)
+        welcome = await welcome_email.send_to_new_user(ctx, view) if payload.welcome_email else None
         created(response, ctx.settings, f"/api/v1/users/{view.user.id}", view.user)
-        return await _read(ctx, view, UserCreated, sip_password=view.sip_password)
+        return await _read(ctx, view, UserCreated, sip_password=view.sip_password, welcome_email=welcome)
 
     return await idem.run(ctx, 201, create, response)
 

@@ -51,7 +51,7 @@ from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
 from app.config_gen.snapshot import (AccountInfo, KeyInfo, UserOptionsInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
                                      RenderOptions, Snapshot, UserInfo)
 from app.core.context import Context
-from app.core.db import after_commit, begin_write, commit, is_sqlite
+from app.core.db import after_commit, begin_write, begin_write_phase, commit, end_read_phase, is_sqlite
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from app.core.security import SecretBox
 from app.core.settings import Settings
@@ -419,17 +419,6 @@ async def _begin(ctx: Context) -> _Held:
                  last=await _last_revision(session, organization.id), known=known)
 
 
-async def _end_read_phase(session: AsyncSession) -> None:
-    """SQLite: end the read transaction before the slow work (PostgreSQL keeps its row lock instead)."""
-    if is_sqlite(session):
-        await commit(session)
-
-
-async def _begin_write_phase(session: AsyncSession) -> None:
-    if is_sqlite(session):
-        await begin_write(session)
-
-
 def _render(snapshot: Snapshot, targets: list[str], old_hashes: dict[str, str], org_dir: Path, with_diff: bool,
             may_see_secrets: bool) -> tuple[dict[str, bytes], list[FileChange]]:
     """Render and compare against the live set (blocking: runs in a thread)."""
@@ -465,7 +454,7 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
         held = await _begin(ctx)
         snapshot_rows = await load_snapshot_rows(session, held.organization)
         may_see_secrets = await may_read_secret_files(ctx)
-        await _end_read_phase(session)
+        await end_read_phase(session)
         snapshot = await asyncio.to_thread(build_snapshot, snapshot_rows, ctx.secret_box, render_options(settings))
         old_hashes = dict(held.last.files) if held.last else {}
         new_files, changes = await asyncio.to_thread(_render, snapshot, targets, old_hashes, org_dir, with_diff,
@@ -473,7 +462,7 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
         changed = any(c.status != FileStatus.unchanged for c in changes)
         if request.dry_run:
             if any(c.diff is not None and is_secret_path(c.path) for c in changes):
-                await _begin_write_phase(session)
+                await begin_write_phase(session)
                 await _audit_secret_diffs(ctx, changes, "dry-run")
             return ApplyResult(dry_run=True, created=False, revision=held.last.number if held.last else None,
                                files=changes)
@@ -481,7 +470,7 @@ async def apply(ctx: Context, request: ApplyRequest) -> ApplyResult:
         if changed:
             number = max(number or 0, writer.latest_revision_number(org_dir)) + 1
             await asyncio.to_thread(writer.publish, org_dir, number, new_files, is_secret_path)
-        await _begin_write_phase(session)
+        await begin_write_phase(session)
         revision = None
         if changed:
             revision = ConfigRevision(
@@ -683,12 +672,12 @@ async def restore(ctx: Context, number: int) -> RestoreResult:
     async with organization_files_lock(settings, organization.slug):
         held = await _begin(ctx)
         source = await get_revision(ctx, number)
-        await _end_read_phase(session)
+        await end_read_phase(session)
         files = await asyncio.to_thread(lambda: {path: _revision_file(ctx, source, path) for path in source.files})
         new_number = max(held.last.number if held.last else 0, writer.latest_revision_number(org_dir)) + 1
         await asyncio.to_thread(writer.publish, org_dir, new_number, files, is_secret_path)
         targets = [t for t in TARGETS if t in {path.split("/", 1)[0] for path in files}]
-        await _begin_write_phase(session)
+        await begin_write_phase(session)
         revision = ConfigRevision(organization_id=organization.id, number=new_number, actor_id=ctx.principal.id,
                                   actor_name=ctx.principal.name, targets=targets, files=dict(source.files),
                                   restored_from=number, reloads=None)

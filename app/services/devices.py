@@ -13,6 +13,7 @@ from app.config_gen.provisioning import device_files, provisioning_filename
 from app.core.context import Context
 from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from app.core.pagination import ListParams, apply_sort, contains, paginate
+from app.core.settings import Settings
 from app.models import Device, Organization, SipAccount
 from app.models.devices import HARDWARE_VENDORS, DeviceCreate, DeviceUpdate
 from app.services import audit
@@ -159,6 +160,11 @@ async def rotate_token(ctx: Context, device: Device) -> str:
     await ctx.session.flush()
     await audit.record(ctx, "device.provisioning_url_rotate", RESOURCE, device.id, after={"provisioning_token": token})
     return token
+
+
+def provisioning_url(settings: Settings, token: str) -> str:
+    """The device's secret URL prefix, from CENTRALINO_PUBLIC_URL (never from the request's Host header)."""
+    return f"{settings.public_url}/provisioning/{token}/"
 
 
 def filename_of(device: Device) -> str | None:

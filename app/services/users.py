@@ -204,6 +204,10 @@ async def create(ctx: Context, payload: UserCreate) -> UserView:
         role = await _resolve_role(ctx, payload.access.role, errors, ["body", "access", "role"])
     if isinstance(payload.extension, int):
         numbering.check_range(org, payload.extension, errors, ["body", "extension"])
+    if payload.welcome_email and not payload.email:
+        errors.add(["body", "email"], "A welcome e-mail needs the user's e-mail address", "missing")
+    if payload.welcome_email and payload.extension is None:
+        errors.add(["body", "extension"], 'A welcome e-mail announces an extension: give one, or "next"', "missing")
     errors.raise_if_any()
     email = payload.email.lower() if payload.email else None
     if email and await _email_taken(session, org.id, email):
@@ -214,7 +218,7 @@ async def create(ctx: Context, payload: UserCreate) -> UserView:
             raise Conflict.field(["body", "access", "username"], f"Username '{payload.access.username}' is taken", "username-taken")
 
     user = User(
-        organization_id=org.id, **payload.model_dump(exclude={"access", "extension", "email", "groups"}), email=email,
+        organization_id=org.id, **payload.model_dump(exclude={"access", "extension", "email", "groups", "welcome_email"}), email=email,
         voicemail_pin_encrypted=ctx.secret_box.encrypt(generate_pin()),
     )
     _apply_access(user, payload.access, role, password_hash)

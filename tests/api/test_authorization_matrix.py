@@ -254,6 +254,15 @@ MATRIX: dict[str, Row] = {
         user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
         readonly="403"),
 
+    # The world's users have no e-mail address: 409 is the answer past every check of authority (the sending
+    # itself is in test_welcome_email). It needs sip_secrets.read and authority over the user, like a reveal.
+    "POST /api/v1/users/{user_id}/welcome-email": Row("user",
+        owner="409 404 404 404 404 | 409 409 403 404 404 | 409 409 409 409 404",
+        admin="409 404 404 404 404 | 409 409 403 404 404 | 409 409 403 409 404",
+        manager="409 404 404 404 404 | 409 409 403 404 404 | 409 409 403 409 404",
+        user="409 404 404 404 404 | 409 409 403 404 404 | 409 409 403 409 404",
+        readonly="403"),
+
     # --- voicemail: like call handling; the PIN needs voicemail_pins.read (no manager, no readonly) --------------
     "GET /api/v1/users/{user_id}/voicemail": Row("user",
         owner="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", admin="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", manager="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", user="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404", readonly="200 404 404 404 404 | 200 200 200 404 404 | 200 200 200 200 404"),
@@ -854,6 +863,7 @@ BODIES = {
     "PUT /api/v1/users/{user_id}/forwarding": lambda target: END_EVERY_CALL,
     "PUT /api/v1/users/{user_id}/status": lambda target: {"status": "away"},
     "POST /api/v1/users/{user_id}/clone": lambda target: {"first_name": "Clone"},
+    "POST /api/v1/users/{user_id}/welcome-email": None,
     "POST /api/v1/users/import": lambda target: Upload(
         f"email,first_name\r\n{unique('imported')}@example.com,Imported\r\n".encode(), "text/csv"),
     "POST /api/v1/users/bulk-update": lambda target: {"filter": {"status": "lunch"}, "changes": {"language": "it"}},

@@ -31,6 +31,19 @@ def test_production_starts_with_strong_secrets():
     assert settings.jwt_key() == "s" * 40
 
 
+@pytest.mark.parametrize("sender", ["not an address", "PBX <@example.com>", "pbx@example.com\r\nBcc: x@evil.test"])
+def test_a_mail_sender_that_is_no_address_is_refused_naming_the_setting(sender):
+    with pytest.raises(ValueError, match="CENTRALINO_SMTP_FROM"):
+        Settings(_env_file=None, smtp_from=sender)
+
+
+def test_mail_is_unconfigured_until_a_host_is_given_and_starttls_is_the_default():
+    assert Settings(_env_file=None, smtp_host="  ").smtp_host is None
+    configured = Settings(_env_file=None, smtp_host="mail.example.com", smtp_from="PBX <pbx@example.com>")
+    assert (configured.smtp_host, configured.smtp_port, configured.smtp_security) == ("mail.example.com", 587,
+                                                                                      "starttls")
+
+
 def test_development_generates_secrets_once_and_keeps_them(tmp_path):
     path = tmp_path / "dev-secrets.json"
     first = Settings(_env_file=None, dev_secrets_file=path)
