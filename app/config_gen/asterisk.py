@@ -97,7 +97,8 @@ def internal_context(snapshot: Snapshot, plan: GroupPlan, *, with_outbound: bool
         else:
             extensions.append(Extension(str(account.extension), (f"Dial(PJSIP/{account.extension},{ring_timeout})",
                                                                  "Hangup()")))
-    extensions += asterisk_groups.group_extensions(plan, ring_timeout, forwarding.group_call_gate)
+    extensions += asterisk_groups.group_extensions(plan, ring_timeout, forwarding.group_call_gate,
+                                                 forwarding.queue_logout_gate)
     extensions += media.internal_extensions(snapshot.conferences, snapshot.ivr_menus)
     extensions += asterisk_groups.parking_extensions(snapshot)
     extensions += asterisk_groups.feature_extensions()

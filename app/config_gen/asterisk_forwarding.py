@@ -232,9 +232,22 @@ def group_call_gate(account: AccountInfo, plan: GroupPlan) -> tuple[str, str] | 
     return status_lookup(account, plan), condition
 
 
+def queue_logout_gate(account: AccountInfo, plan: GroupPlan) -> tuple[str, str] | None:
+    """For queues: the status lookup and the condition (1 or 0) under which the member is logged out of queues
+    now (``logout_from_queues`` of its current status); None when no status logs it out."""
+    user = account.user
+    if user is None:
+        return None
+    logged_out = [s for s in STATUSES if user.rules[s].get("logout_from_queues", False)]
+    if not logged_out:
+        return None
+    return status_lookup(account, plan), f'$[${{REGEX("^({"|".join(logged_out)})$" ${{{STATUS_VARIABLE}}})}}]'
+
+
 def internal_extension(account: AccountInfo) -> Extension:
     """A user's number in ``[internal]``: the user's rules."""
     return Extension(str(account.extension), (f"Goto({user_context_name(account.extension)},s,1)",))
 
 
-__all__ = ["INTERNAL_CONTEXT", "group_call_gate", "internal_extension", "status_key", "user_contexts"]
+__all__ = ["INTERNAL_CONTEXT", "group_call_gate", "internal_extension", "queue_logout_gate", "status_key",
+           "user_contexts"]

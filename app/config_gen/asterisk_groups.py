@@ -135,9 +135,12 @@ Gate = Callable[[AccountInfo, "GroupPlan"], tuple[str, str] | None]
 RING_VARIABLE = "CENTRALINO_RING"
 
 
-def group_extensions(plan: GroupPlan, ring_timeout: int, gate: Gate | None = None) -> list[Extension]:
+def group_extensions(plan: GroupPlan, ring_timeout: int, gate: Gate | None = None,
+                     queue_gate: Gate | None = None) -> list[Extension]:
     """The dialable groups: ring the members by the group's strategy, then the no-answer destination. With a
-    ``gate``, ring and hunt groups skip members whose status does not take group calls at that moment."""
+    ``gate``, ring and hunt groups skip members whose status does not take group calls at that moment; with a
+    ``queue_gate`` (its condition true: the member is logged out of queues now), each queue call first pauses
+    or unpauses its members by their current status, so the queue offers the call only to those logged in."""
     extensions = []
     for group in plan.snapshot.groups:
         if group.extension is None:
@@ -151,7 +154,14 @@ def group_extensions(plan: GroupPlan, ring_timeout: int, gate: Gate | None = Non
                 checked = gates[account.extension]
                 applications += [checked[0], f"ExecIf({checked[1]}?{dial})"] if checked else [dial]
         elif members and group.ring_strategy == "queue":
-            applications += ["Answer()", f"Queue({plan.queue_name(group)},,,,{group.ring_timeout})"]
+            queue = plan.queue_name(group)
+            applications.append("Answer()")
+            for account in members:
+                logged_out = queue_gate(account, plan) if queue_gate else None
+                if logged_out:
+                    applications += [logged_out[0],
+                                     f"Set(QUEUE_MEMBER({queue},paused,PJSIP/{account.extension})={logged_out[1]})"]
+            applications.append(f"Queue({queue},,,,{group.ring_timeout})")
         elif members and any(gates.values()):
             applications.append(f"Set({RING_VARIABLE}=)")
             for account in members:

@@ -96,7 +96,8 @@ class StatusFlags(RequestBody):
     accept_multiple_calls: bool = PydanticField(
         default=True, description="false: a second call while on the phone takes the busy action")
     logout_from_queues: bool = PydanticField(
-        default=False, description="The user is left out of queue groups while in this status")
+        default=False, description="While in this status the user is paused in its queue groups (logged out): "
+                                   "queue calls are offered to the other members")
     accept_ring_group_calls: bool = PydanticField(
         default=True, description="false: ring groups and hunt groups skip the user while in this status")
 

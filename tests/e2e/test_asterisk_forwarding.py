@@ -183,3 +183,29 @@ async def test_a_forwarding_loop_ends_in_the_last_users_voicemail(office):
 
     assert result.answered, "the hop limit ends the loop in Bruno's voicemail"
     assert "maximum" not in hops.lower()
+
+
+async def test_a_status_that_logs_the_user_out_of_queues_leaves_it_out_of_queue_calls(office):
+    anna, bruno, dario = [await office.user(n) for n in ("Anna", "Bruno", "Dario")]
+    group = await office.group(extension="next", ring_strategy="queue", ring_timeout=30)
+    await office.member(group, anna)
+    await office.member(group, bruno)
+    document = await rules(office, anna)
+    document["away"]["logout_from_queues"] = True
+    await save(office, anna, document)
+    changed = await office.api.put(f"/api/v1/users/{anna.user_id}/status", json={"status": "away"})
+    assert changed.status_code == 200, changed.text
+
+    with await office.apply() as pbx, ExitStack() as stack:
+        phones = office.phones(stack, anna=(anna, "answer"), bruno=(bruno, "answer"))
+        # Twice: with round-robin memory, a logged-in Anna would get one of two calls. The queue answers its
+        # caller at once; Dario stays on long enough for a member to be offered the call.
+        for _ in range(2):
+            office.dial(dario, str(group["extension"]), hangup_after_s=3)
+        members = pbx.cli("queue show")
+        rang = {name: phone.invites() for name, phone in phones.items()}
+        pbx.assert_no_log_problems("extensions.conf", "queues.conf")
+
+    assert len(rang["bruno"]) == 2 and rang["anna"] == [], "only Bruno is offered queue calls"
+    anna_line = next(line for line in members.splitlines() if f"PJSIP/{anna.number})" in line)
+    assert "paused" in anna_line.lower(), members
