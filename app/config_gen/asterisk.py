@@ -102,6 +102,7 @@ def internal_context(snapshot: Snapshot, plan: GroupPlan, *, with_outbound: bool
     extensions += media.internal_extensions(snapshot.conferences, snapshot.ivr_menus)
     extensions += asterisk_groups.parking_extensions(snapshot)
     extensions += asterisk_groups.feature_extensions()
+    extensions += forwarding.phone_feature_extensions()
     extensions.append(Extension(VOICEMAIL_CODE, (
         f"GotoIf(${{DIALPLAN_EXISTS({VOICEMAIL_MAIN_CONTEXT},${{CHANNEL(endpoint)}},1)}}?"
         f"{VOICEMAIL_MAIN_CONTEXT},${{CHANNEL(endpoint)}},1)", "Hangup(21)"),

@@ -35,6 +35,12 @@ STATUS_VARIABLE = "CENTRALINO_STATUS"
 ORIGIN_VARIABLE = "CENTRALINO_ORIGIN"  # "external" on calls from a trunk (inherited), else unset
 HOPS_VARIABLE = "CENTRALINO_HOPS"
 ASTDB_FAMILY = "centralino"
+# Feature codes a user's own phone dials (its keys ``change_status`` and ``agent_login``): the caller is the
+# authenticated endpoint, looked up in ``[phone-user]``, so a phone changes only its own user's state.
+STATUS_CODE = "*28"  # + 1..5: the status in STATUSES order (*283: dnd)
+AGENT_CODE = "*29"  # log in to / out of the queue groups (a toggle)
+PHONE_USER_CONTEXT = "phone-user"
+USER_VARIABLE = "CENTRALINO_USER"
 _IN_USE = "^(INUSE|BUSY|ONHOLD|RINGINUSE)$"
 _CALLER_ID = re.compile(r"\+?[0-9]{2,20}\*?")
 
@@ -46,6 +52,16 @@ def user_context_name(extension: int) -> str:
 def status_key(user_id: str) -> str:
     """The AstDB key (in family ``centralino``) that holds a user's live status."""
     return f"status/{user_id}"
+
+
+def agent_key(user_id: str) -> str:
+    """The AstDB key that holds ``out`` while the user logged out of its queues with the agent key."""
+    return f"agent/{user_id}"
+
+
+def status_code(status: str) -> str:
+    """What a phone dials to set ``status``."""
+    return f"{STATUS_CODE}{STATUSES.index(status) + 1}"
 
 
 def status_lookup(account: AccountInfo, plan: GroupPlan) -> str:
@@ -77,9 +93,31 @@ def status_of_context() -> DialplanContext:
     ), comment="A user's status now: AstDB (live), else the applied one; auto_status by office hours")
 
 
+def phone_feature_extensions() -> list[Extension]:
+    """``*28<n>`` sets the caller's status (live, in AstDB: the service reads it over AMI); ``*29`` logs the caller
+    in to or out of its queue groups. A phone without a user gets 403."""
+    known = (f"ExecIf($[${{DIALPLAN_EXISTS({PHONE_USER_CONTEXT},${{CHANNEL(endpoint)}},1)}}=0]?Hangup(21))",
+             f"Gosub({PHONE_USER_CONTEXT},${{CHANNEL(endpoint)}},1)")
+    agent = f"DB({ASTDB_FAMILY}/{agent_key('${' + USER_VARIABLE + '}')})"
+    extensions = [Extension(status_code(status), (
+        *known, f"Set(DB({ASTDB_FAMILY}/{status_key('${' + USER_VARIABLE + '}')})={status})", "Answer()", "Hangup()"),
+        comment=f"{status_code(status)}: my status is {status}") for status in STATUSES]
+    extensions.append(Extension(AGENT_CODE, (
+        *known, f'Set({agent}=${{IF($["${{{agent}}}" = "out"]?in:out)}})', "Answer()", "Hangup()"),
+        comment=f"{AGENT_CODE}: log me out of my queue groups, or back in"))
+    return extensions
+
+
+def phone_user_context(plan: GroupPlan) -> DialplanContext:
+    """Each user's phone (its endpoint) to its user id, for the feature codes above."""
+    return DialplanContext(PHONE_USER_CONTEXT, tuple(
+        Extension(str(a.extension), (f"Set({USER_VARIABLE}={a.user.id})", "Return()"))
+        for a in plan.accounts if a.user is not None), comment="The user of each phone (feature codes)")
+
+
 def user_contexts(plan: GroupPlan, ring_timeout: int) -> list[DialplanContext]:
     """One context per active account with a user: its forwarding rules."""
-    contexts = [status_of_context()]
+    contexts = [status_of_context(), phone_user_context(plan)]
     for account in plan.accounts:
         if account.user is not None:
             contexts.append(_user_context(account, plan, ring_timeout))
@@ -232,16 +270,18 @@ def group_call_gate(account: AccountInfo, plan: GroupPlan) -> tuple[str, str] | 
     return status_lookup(account, plan), condition
 
 
-def queue_logout_gate(account: AccountInfo, plan: GroupPlan) -> tuple[str, str] | None:
-    """For queues: the status lookup and the condition (1 or 0) under which the member is logged out of queues
-    now (``logout_from_queues`` of its current status); None when no status logs it out."""
+def queue_logout_gate(account: AccountInfo, plan: GroupPlan) -> tuple[tuple[str, ...], str] | None:
+    """For queues: what to run, and the condition (1 or 0) under which the member is logged out of queues now:
+    it logged out with its agent key (``*29``), or its current status has ``logout_from_queues``."""
     user = account.user
     if user is None:
         return None
+    condition = f'"${{DB({ASTDB_FAMILY}/{agent_key(user.id)})}}" = "out"'
     logged_out = [s for s in STATUSES if user.rules[s].get("logout_from_queues", False)]
     if not logged_out:
-        return None
-    return status_lookup(account, plan), f'$[${{REGEX("^({"|".join(logged_out)})$" ${{{STATUS_VARIABLE}}})}}]'
+        return (), f"$[{condition}]"
+    by_status = f'${{REGEX("^({"|".join(logged_out)})$" ${{{STATUS_VARIABLE}}})}}'
+    return (status_lookup(account, plan),), f"$[{condition} | {by_status}]"
 
 
 def internal_extension(account: AccountInfo) -> Extension:
@@ -249,5 +289,5 @@ def internal_extension(account: AccountInfo) -> Extension:
     return Extension(str(account.extension), (f"Goto({user_context_name(account.extension)},s,1)",))
 
 
-__all__ = ["INTERNAL_CONTEXT", "group_call_gate", "internal_extension", "queue_logout_gate", "status_key",
-           "user_contexts"]
+__all__ = ["AGENT_CODE", "INTERNAL_CONTEXT", "STATUS_CODE", "agent_key", "group_call_gate", "internal_extension",
+           "phone_feature_extensions", "queue_logout_gate", "status_code", "status_key", "user_contexts"]

@@ -132,15 +132,17 @@ def presence_context(extension: int, plan: GroupPlan) -> str:
 # Given a member's account, the Gosub that looks its status up and the condition under which it takes group
 # calls now; None: it always does (see ``asterisk_forwarding.group_call_gate``).
 Gate = Callable[[AccountInfo, "GroupPlan"], tuple[str, str] | None]
+# For queues: what to run first, and the condition under which the member is logged out (paused) now.
+QueueGate = Callable[[AccountInfo, "GroupPlan"], tuple[tuple[str, ...], str] | None]
 RING_VARIABLE = "CENTRALINO_RING"
 
 
 def group_extensions(plan: GroupPlan, ring_timeout: int, gate: Gate | None = None,
-                     queue_gate: Gate | None = None) -> list[Extension]:
+                     queue_gate: QueueGate | None = None) -> list[Extension]:
     """The dialable groups: ring the members by the group's strategy, then the no-answer destination. With a
     ``gate``, ring and hunt groups skip members whose status does not take group calls at that moment; with a
     ``queue_gate`` (its condition true: the member is logged out of queues now), each queue call first pauses
-    or unpauses its members by their current status, so the queue offers the call only to those logged in."""
+    or unpauses its members by their current state, so the queue offers the call only to those logged in."""
     extensions = []
     for group in plan.snapshot.groups:
         if group.extension is None:
@@ -159,8 +161,9 @@ def group_extensions(plan: GroupPlan, ring_timeout: int, gate: Gate | None = Non
             for account in members:
                 logged_out = queue_gate(account, plan) if queue_gate else None
                 if logged_out:
-                    applications += [logged_out[0],
-                                     f"Set(QUEUE_MEMBER({queue},paused,PJSIP/{account.extension})={logged_out[1]})"]
+                    lookups, condition = logged_out
+                    applications += [*lookups,
+                                     f"Set(QUEUE_MEMBER({queue},paused,PJSIP/{account.extension})={condition})"]
             applications.append(f"Queue({queue},,,,{group.ring_timeout})")
         elif members and any(gates.values()):
             applications.append(f"Set({RING_VARIABLE}=)")

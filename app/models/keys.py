@@ -14,6 +14,7 @@ from sqlmodel import Field
 
 from app.core.validation import StrictInt
 from app.models.base import RequestBody, TenantRow, json_field
+from app.models.enums import PresenceStatus
 
 MAX_KEYS = 100
 Label = Annotated[str, PydanticField(min_length=1, max_length=40, description="What the phone shows; omitted: its own")]
@@ -74,7 +75,22 @@ class ParkKey(_Key):
     type: Literal["park"] = "park"
 
 
-PhoneKey = Annotated[NoneKey | BlfKey | SpeedDialKey | LineKey | PickupKey | ParkKey,
+class ChangeStatusKey(_Key):
+    """Sets the user's presence status from its phone (dials `*28<n>`), live like `PUT /users/{id}/status`. The
+    service reads the phone's change from Asterisk, so this needs `CENTRALINO_ASTERISK_AMI_URL`."""
+
+    type: Literal["change_status"] = "change_status"
+    status: PresenceStatus
+
+
+class AgentLoginKey(_Key):
+    """Logs the user out of its queue groups, or back in (dials `*29`, a toggle): while out, queue calls are
+    offered to the other members."""
+
+    type: Literal["agent_login"] = "agent_login"
+
+
+PhoneKey = Annotated[NoneKey | BlfKey | SpeedDialKey | LineKey | PickupKey | ParkKey | ChangeStatusKey | AgentLoginKey,
                      PydanticField(discriminator="type")]
 
 

@@ -79,11 +79,14 @@ async def put_forwarding(user_id: uuid.UUID, payload: ForwardingDocument, ctx: W
             responses=ITEM_ERRORS, operation_id="users_status_get")
 async def get_status(user_id: uuid.UUID, ctx: Readers, response: Response) -> StatusRead:
     """The user's status, and `effective_status`: what calls follow right now (with `auto_status`, an
-    `available` user is handled as `dnd` outside the schedule's hours and as `away` in its breaks)."""
+    `available` user is handled as `dnd` outside the schedule's hours and as `away` in its breaks). With
+    `CENTRALINO_ASTERISK_AMI_URL` set the status is read from Asterisk, so a change made on the phone (its
+    `change_status` key) shows."""
     rules = await forwarding.get(ctx, user_id)
     set_etag(response, rules.user)
-    return StatusRead(status=rules.user.status,
-                      effective_status=await forwarding.effective_status(ctx, rules.user, rules.document))
+    status = await forwarding.current_status(ctx, rules.user)
+    return StatusRead(status=status, effective_status=await forwarding.effective_status(
+        ctx, rules.user, rules.document, status=status))
 
 
 @router.put("/{user_id}/status", response_model=StatusRead, summary="Set a user's presence status",

@@ -1,7 +1,7 @@
 """A minimal Asterisk Manager Interface (AMI) client: log in, run one action, log off.
 
 Live state (a user's presence status) is written to AstDB with ``DBPut``; the dialplan reads it
-at call time. One short connection per change keeps nothing open between requests; the whole
+at call time, and ``DBGet`` reads back what a phone set there (its ``*28<n>`` key). One short connection per change keeps nothing open between requests; the whole
 exchange has a deadline, so a hung Asterisk cannot hold a request.
 """
 
@@ -13,6 +13,7 @@ import uuid
 from urllib.parse import unquote, urlsplit
 
 from app.config_gen.asterisk_forwarding import ASTDB_FAMILY, status_key
+from app.config_gen.forwarding_rules import STATUSES
 from app.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ async def _response(reader: asyncio.StreamReader, action_id: str) -> dict[str, s
             return block
 
 
-async def _run(url: str, action: dict[str, str]) -> dict[str, str]:
+async def _run(url: str, action: dict[str, str], follow: str | None = None) -> dict[str, str]:
+    """Log in, run ``action``, log off; its response, or with ``follow`` the event of that name it answers with
+    (``DBGet`` answers "Result will follow", then a ``DBGetResponse`` event)."""
     parts = urlsplit(url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 5038)
     try:
@@ -61,9 +64,12 @@ async def _run(url: str, action: dict[str, str]) -> dict[str, str]:
             raise AmiError(f"login refused: {login.get('message', 'no reason given')}")
         writer.write(_message({**action, "ActionID": "action"}))
         answer = await _response(reader, "action")
+        if answer.get("response", "").lower() == "success" and follow is not None:
+            while answer.get("event", "").lower() != follow.lower():
+                answer = await _response(reader, "action")
         writer.write(_message({"Action": "Logoff", "ActionID": "logoff"}))
         await writer.drain()
-        if answer.get("response", "").lower() != "success":
+        if answer.get("response", "success").lower() != "success":
             raise AmiError(f"{action['Action']} refused: {answer.get('message', 'no reason given')}")
         return answer
     finally:
@@ -77,6 +83,34 @@ async def db_put(url: str, family: str, key: str, value: str) -> None:
                                TIMEOUT_SECONDS)
     except (OSError, TimeoutError) as error:
         raise AmiError(f"cannot reach Asterisk's manager interface: {error or type(error).__name__}") from error
+
+
+async def db_get(url: str, family: str, key: str) -> str | None:
+    """``DBGet``: the value of ``family/key`` in AstDB, None when there is none (``AmiError`` when Asterisk could
+    not be asked)."""
+    try:
+        answer = await asyncio.wait_for(_run(url, {"Action": "DBGet", "Family": family, "Key": key},
+                                             follow="DBGetResponse"), TIMEOUT_SECONDS)
+    except AmiError as error:
+        if "not found" in str(error).lower():
+            return None
+        raise
+    except (OSError, TimeoutError) as error:
+        raise AmiError(f"cannot reach Asterisk's manager interface: {error or type(error).__name__}") from error
+    return answer.get("val")
+
+
+async def live_status(settings: Settings, user_id: uuid.UUID) -> str | None:
+    """The status Asterisk follows for the user now (set over AMI or from the phone with ``*28<n>``), or None
+    when AMI is not configured, holds none, or cannot be asked (logged)."""
+    if not settings.asterisk_ami_url:
+        return None
+    try:
+        value = await db_get(settings.asterisk_ami_url, ASTDB_FAMILY, status_key(str(user_id)))
+    except AmiError as error:
+        log.warning("live status of user %s not read from Asterisk: %s", user_id, error)
+        return None
+    return value if value in STATUSES else None
 
 
 async def push_status(settings: Settings, user_id: uuid.UUID, status: str) -> bool:

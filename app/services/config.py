@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config_gen import writer
 from app.config_gen.provisioning import device_files
 from app.config_gen.render import TARGETS, is_secret_path, render_targets
+from app.config_gen.asterisk_forwarding import AGENT_CODE, status_code
 from app.config_gen.asterisk_schedules import ScheduleInfo
 from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
 from app.config_gen.snapshot import (AccountInfo, KeyInfo, UserOptionsInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
@@ -286,6 +287,10 @@ def _keys(stored: list[dict], extension_of: dict, organization: OrganizationInfo
             if organization.parking_extension is None:
                 continue
             value = str(organization.parking_extension)
+        elif kind == "change_status":
+            value = status_code(key["status"])
+        elif kind == "agent_login":
+            value = AGENT_CODE
         found.append(KeyInfo(index=key["index"], kind=kind, value=value, label=key.get("label")))
     return tuple(found)
 

@@ -138,17 +138,25 @@ async def forget_user(ctx: Context, user_id: uuid.UUID) -> None:
 # --- presence status (live state) ---------------------------------------------------------------------------
 
 
-async def effective_status(ctx: Context, user: User, document: dict[str, Any], when: datetime | None = None) -> str:
-    """The status calls follow at ``when`` (now): the user's, or with auto_status outside the schedule's hours
-    ``dnd`` and in its breaks ``away`` — the same rule the dialplan applies."""
+async def current_status(ctx: Context, user: User) -> str:
+    """The user's status now: what Asterisk holds when it can be asked over AMI (a phone may have changed it with
+    its status key), else the stored one."""
+    return await ami.live_status(ctx.settings, user.id) or user.status
+
+
+async def effective_status(ctx: Context, user: User, document: dict[str, Any], when: datetime | None = None,
+                           status: str | None = None) -> str:
+    """The status calls follow at ``when`` (now): ``status`` (the user's), or with auto_status outside the
+    schedule's hours ``dnd`` and in its breaks ``away`` — the same rule the dialplan applies."""
+    status = status or user.status
     auto = document.get("auto_status") or {}
-    if user.status != "available" or not auto.get("enabled") or not auto.get("office_hours_id"):
-        return user.status
+    if status != "available" or not auto.get("enabled") or not auto.get("office_hours_id"):
+        return status
     schedule = await ctx.session.get(OfficeHours, uuid.UUID(str(auto["office_hours_id"])))
     if schedule is None:
-        return user.status
+        return status
     state = office_hours.state_at(schedule, when or datetime.now(UTC)).value
-    return {"closed": "dnd", "holiday": "dnd", "break": "away"}.get(state, user.status)
+    return {"closed": "dnd", "holiday": "dnd", "break": "away"}.get(state, status)
 
 
 async def set_status(ctx: Context, user: User, status: str) -> bool:

@@ -79,6 +79,9 @@ async def replace(ctx: Context, keys: Keys, document: KeysDocument) -> Keys:
                            "where it has see_members and the colleague show_presence", "presence_hidden")
         elif key.type == "park" and ctx.organization.parking_extension is None:
             errors.add([*loc, "type"], "The organization has no parking lot (parking_extension)", "no_parking_lot")
+        elif key.type == "change_status" and not ctx.settings.asterisk_ami_url:
+            errors.add([*loc, "type"], "A key that changes the status from the phone needs Asterisk's manager "
+                       "interface (CENTRALINO_ASTERISK_AMI_URL), so that the service sees the change", "no_ami")
     errors.raise_if_any()
     stored = document.model_dump(mode="json", exclude_none=True)
     before = keys.document

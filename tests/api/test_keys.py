@@ -99,3 +99,34 @@ async def test_keys_reach_the_phone_file_after_an_apply(api):
     assert "linekey.2.type = 16\n" in fetched.text
     assert f"linekey.2.value = {bruno['sip_account']['extension']}\n" in fetched.text
     assert "linekey.2.label = Bruno\n" in fetched.text
+
+
+async def test_status_and_queue_login_keys_dial_their_feature_codes_on_the_phone(api, monkeypatch):
+    monkeypatch.setattr(api.settings, "asterisk_ami_url", "ami://centralino:secret@127.0.0.1:5038")
+    anna = await api.create_user(extension="next")
+    phone = await api.post("/api/v1/devices", json={"vendor": "yealink", "mac": "80:5e:c0:11:22:34",
+                                                    "sip_account_id": anna["sip_account"]["id"]})
+    saved = await api.put(url(anna), json={"count": 2, "keys": [
+        {"index": 1, "type": "change_status", "status": "dnd", "label": "DND"},
+        {"index": 2, "type": "agent_login"}]})
+    assert saved.status_code == 200, saved.text
+    assert (await api.post("/api/v1/config/apply", json={})).status_code == 200
+
+    path = urlsplit(phone.json()["provisioning_url"]).path.rstrip("/")
+    fetched = (await api.client.get(f"{path}/{phone.json()['provisioning_filename']}")).text
+
+    assert "linekey.1.value = *283\n" in fetched and "linekey.1.label = DND\n" in fetched, "*28 + the 3rd status"
+    assert "linekey.2.value = *29\n" in fetched
+
+
+async def test_a_status_key_needs_the_manager_interface_so_the_service_sees_the_change(api):
+    anna = await api.create_user(extension="next")
+
+    refused = await api.put(url(anna), json={"count": 1, "keys": [
+        {"index": 1, "type": "change_status", "status": "away"}]})
+    unknown_status = await api.put(url(anna), json={"count": 1, "keys": [
+        {"index": 1, "type": "change_status", "status": "sleeping"}]})
+
+    assert refused_fields(refused) == {("body", "keys", 0, "type")}
+    assert "CENTRALINO_ASTERISK_AMI_URL" in refused.json()["detail"]
+    assert ("body", "keys", 0, "change_status", "status") in refused_fields(unknown_status)

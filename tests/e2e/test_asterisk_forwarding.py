@@ -209,3 +209,51 @@ async def test_a_status_that_logs_the_user_out_of_queues_leaves_it_out_of_queue_
     assert len(rang["bruno"]) == 2 and rang["anna"] == [], "only Bruno is offered queue calls"
     anna_line = next(line for line in members.splitlines() if f"PJSIP/{anna.number})" in line)
     assert "paused" in anna_line.lower(), members
+
+
+async def test_a_status_key_on_the_phone_changes_the_next_call_and_the_api_reads_it_back(office, settings,
+                                                                                          monkeypatch):
+    anna, bruno = [await office.user(n) for n in ("Anna", "Bruno")]
+    document = await rules(office, anna)
+    document["dnd"]["internal"]["action"] = {"type": "hangup"}
+    await save(office, anna, document)
+    ami_port = free_tcp_port()
+    monkeypatch.setattr(settings, "asterisk_ami_url", f"ami://{AMI_USER}:{AMI_SECRET}@127.0.0.1:{ami_port}")
+
+    await office.apply()
+    conf = with_manager(office.api.settings.config_dir / "default" / "current" / "asterisk", ami_port)
+    with Asterisk(conf) as pbx, ExitStack() as stack:
+        phones = office.phones(stack, anna=(anna, "answer"))
+        before = (await office.api.get(f"/api/v1/users/{anna.user_id}/status")).json()
+        pressed = office.dial(anna, "*283")  # the key "change_status: dnd"
+        after = (await office.api.get(f"/api/v1/users/{anna.user_id}/status")).json()
+        in_dnd = office.dial(bruno, anna.number, hangup_after_s=0.3)
+        rang = phones["anna"].invites()
+        pbx.assert_no_log_problems("extensions.conf")
+
+    assert before["status"] == "available" and pressed.answered, "the phone's key is answered: done"
+    assert after["status"] == "dnd" and after["effective_status"] == "dnd", "the API reads the phone's change"
+    assert in_dnd.status >= 400 and rang == [], "the next call follows DND: Anna's phone does not ring"
+
+
+async def test_the_agent_key_logs_the_user_out_of_its_queues_and_back_in(office):
+    anna, bruno, dario = [await office.user(n) for n in ("Anna", "Bruno", "Dario")]
+    group = await office.group(extension="next", ring_strategy="queue", ring_timeout=30)
+    await office.member(group, anna)
+    await office.member(group, bruno)
+
+    with await office.apply() as pbx, ExitStack() as stack:
+        phones = office.phones(stack, anna=(anna, "answer"), bruno=(bruno, "answer"))
+        logged_out = office.dial(anna, "*29")
+        for _ in range(2):
+            office.dial(dario, str(group["extension"]), hangup_after_s=3)
+        while_out = {name: len(phone.invites()) for name, phone in phones.items()}
+        logged_in = office.dial(anna, "*29")
+        for _ in range(2):
+            office.dial(dario, str(group["extension"]), hangup_after_s=3)
+        after = {name: len(phone.invites()) - while_out[name] for name, phone in phones.items()}
+        pbx.assert_no_log_problems("extensions.conf", "queues.conf")
+
+    assert logged_out.answered and logged_in.answered
+    assert while_out == {"anna": 0, "bruno": 2}, "logged out: only Bruno is offered queue calls"
+    assert after["anna"] >= 1, "back in: the round robin offers Anna a call again"
