@@ -1261,3 +1261,85 @@ class KeyedCall(_Background):
 
     def remote_hangup(self) -> bool:
         return any(m.direction == "received" and m.is_request and m.method == "BYE" for m in self._sipp.messages())
+
+
+# --- RFC 4733 DTMF (telephone-events in RTP) -------------------------------------------------------------
+
+# sipp's play_dtmf sends telephone-events with RTP payload type 96 (and a few "no-op" packets, type 97, first).
+_INVITE_WITH_EVENTS = (_INVITE.replace("RTP/AVP 0 8", "RTP/AVP 0 8 96")
+                       + "a=rtpmap:96 telephone-event/8000\na=fmtp:96 0-15\n")
+
+
+def require_raw_socket() -> None:
+    """sipp plays RTP (its DTMF) through a raw socket: skip (fail under CI) when this process may not open one."""
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP).close()
+    except PermissionError:
+        sipp = shutil.which("sipp")
+        try:
+            capable = sipp is not None and "security.capability" in os.listxattr(sipp)
+        except OSError:
+            capable = False
+        if not capable:
+            _skip_or_fail("sipp sends RTP DTMF through a raw socket: run as root or setcap cap_net_raw+ep on sipp")
+
+
+def _pin_call_scenario(tries: list[str], between_ms: int, hold_ms: int) -> str:
+    """Call (digest auth, telephone-event offered) and, once answered, send each try's keys as RFC 4733 events
+    (Asterisk's Read() is listening by then: keys that come during its prompt cut it short); wait up to
+    ``between_ms`` for Asterisk's BYE before the next try, then ``hold_ms`` after the last."""
+    parts = [
+        ("invite1", _send(_INVITE_WITH_EVENTS.format(cseq=1, auth=""), retrans=True)[1]),
+        _xml('  <recv response="100" optional="true"/>'),
+        _xml('  <recv response="401" auth="true"/>'),
+        _send(_ACK_NON_2XX.format(anchor="invite1", cseq=1)),
+        ("invite2", _send(_INVITE_WITH_EVENTS.format(cseq=2, auth="[authentication]\n"), retrans=True)[1]),
+        *(_xml(f'  <recv response="{code}" optional="true"/>') for code in (100, 180, 183)),
+        *_failures("failed"),
+        _xml('  <recv response="200" rrs="true"/>'),
+        _send(_ACK_2XX),
+    ]
+    for index, keys in enumerate(tries):
+        last = index == len(tries) - 1
+        parts += [
+            _xml(f'  <label id="try{index}"/>'),
+            _xml(f'  <nop><action><exec play_dtmf="{keys}"/></action></nop>'),
+            _xml(f'  <recv request="BYE" timeout="{hold_ms if last else between_ms}" '
+                 f'ontimeout="{"hangup" if last else f"try{index + 1}"}" next="bye"/>'),
+        ]
+    parts += [
+        _xml('  <label id="bye"/>'),
+        _send(_RESPONSE.format(status="200 OK", tag=""), next_label="end"),
+        _xml('  <label id="hangup"/>'),
+        _send(_CALLER_BYE.format(cseq=99), retrans=True),
+        _xml('  <recv response="200" next="end"/>'),
+        _xml('  <label id="failed"/>'),
+        _send(_ACK_NON_2XX.format(anchor="invite2", cseq=2)),
+        _xml('  <label id="end"/>'),
+    ]
+    return _scenario("centralino-pin-call", parts)
+
+
+class DtmfCall(_Background):
+    """A phone that dials ``number`` and, once answered, keys each of ``tries`` (e.g. ``"2583#"``) as RFC 4733
+    telephone-events (the RTP counterpart of ``KeyedCall``), ``between_s`` apart; it stays until Asterisk hangs up or ``hold_s`` passed after the last try
+    (45 s: longer than three tries that all end by Read's timeout). Runs in the background until ``wait()``."""
+
+    def __init__(self, port: int, number: str, tries: list[str], *, caller: str, auth_id: str, password: str,
+                 between_s: float, hold_s: float = 45.0) -> None:
+        for what, value in (("number", number), ("caller", caller), ("password", password)):
+            _check_token(what, value)
+        scenario = _pin_call_scenario(tries, int(between_s * 1000), int(hold_s * 1000))
+        timeout = int(between_s * len(tries) + hold_s + 20)
+        self.timeout_s = timeout + 10
+        self._sipp = _Sipp(f"pin-{caller}", scenario, [
+            f"127.0.0.1:{port}", "-s", number, "-au", auth_id, "-ap", password,
+            "-set", "domain", DEFAULT_DOMAIN, "-set", "caller", caller, "-m", "1", "-timeout", f"{timeout}s"])
+
+    def wait(self) -> int:
+        """Wait until the call ended; its final INVITE status."""
+        self._sipp.wait(self.timeout_s)
+        return final_status(self._sipp.messages(), "INVITE")
+
+    def remote_hangup(self) -> bool:
+        return any(m.direction == "received" and m.is_request and m.method == "BYE" for m in self._sipp.messages())

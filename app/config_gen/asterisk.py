@@ -47,6 +47,7 @@ def render_asterisk(snapshot: Snapshot) -> dict[str, str | bytes]:
     outbound = outbound_contexts(snapshot.routes, snapshot.trunks)
     sounds = f"{snapshot.options.config_root}/{slug}/current/{media.SOUNDS_DIR}"
     plan.sounds_dir = sounds
+    plan.files_dir = f"{snapshot.options.config_root}/{slug}/current/asterisk"
     contexts = (internal_context(snapshot, plan, with_outbound=bool(outbound)),
                 from_trunk_context(plan, snapshot.organization.ring_timeout),
                 *forwarding.user_contexts(plan, snapshot.organization.ring_timeout), *schedule_contexts(snapshot.schedules),
@@ -56,12 +57,13 @@ def render_asterisk(snapshot: Snapshot) -> dict[str, str | bytes]:
     return {
         PJSIP_PATH: render_pjsip(snapshot, plan),
         EXTENSIONS_PATH: render_dialplan(contexts),
-        VOICEMAIL_PATH: _render_voicemail(slug, active),
+        VOICEMAIL_PATH: _render_voicemail(slug, active, snapshot.options.mailcmd),
         QUEUES_PATH: _HEADER + asterisk_groups.render_queues(plan),
         PARKING_PATH: _HEADER + asterisk_groups.render_parking(snapshot),
         media.CONFBRIDGE_PATH: media.render_confbridge(rooms),
         media.CONFERENCE_PINS_PATH: media.render_conference_pins(rooms),
         options.OUTBOUND_PINS_PATH: options.render_outbound_pins(active),
+        options.MISSED_CALL_PATH: options.render_missed_call_script(active, snapshot.options.mailcmd),
         **media.sound_files(menus),
         **{f"{media.SOUNDS_DIR}/{asterisk_groups.voicemail_sound(a.extension)}.wav": a.user.voicemail_greeting
            for a in active if _has_voicemail(a) and a.user.voicemail_greeting},
@@ -140,7 +142,7 @@ def render_dialplan(contexts: tuple[DialplanContext, ...]) -> str:
     return _HEADER + "".join(f"\n{block}" for block in blocks)
 
 
-def _render_voicemail(slug: str, accounts: list[AccountInfo]) -> str:
+def _render_voicemail(slug: str, accounts: list[AccountInfo], mailcmd: str) -> str:
     lines = [f"[{slug}]"]
     for account in accounts:
         user = account.user
@@ -160,8 +162,9 @@ def _render_voicemail(slug: str, accounts: list[AccountInfo]) -> str:
         fields.append(f"attach={attach}|delete={delete}|saycid={'yes' if user.voicemail_play_caller_id else 'no'}"
                       f"|envelope={'yes' if user.voicemail_read_datetime else 'no'}")
         lines.append(f"{account.extension} => {','.join(fields)}")
-    # Mail goes out through the Asterisk host's mailcmd (sendmail -t by default): see the README.
-    general = "[general]\nformat=wav49|gsm|wav\nattach=no\nfromstring=Centralino Voicemail\n"
+    # Mail goes out through the Asterisk host's mail command (CENTRALINO_ASTERISK_MAILCMD): see the README.
+    general = (f"[general]\nformat=wav49|gsm|wav\nattach=no\nfromstring=Centralino Voicemail\n"
+               f"mailcmd={escaping.asterisk_value(mailcmd, 'CENTRALINO_ASTERISK_MAILCMD')}\n")
     return _HEADER + f"\n{general}\n" + "\n".join(lines) + "\n"
 
 

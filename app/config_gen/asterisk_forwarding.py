@@ -25,7 +25,7 @@ import re
 from app.config_gen import escaping
 from app.config_gen.asterisk_groups import (INTERNAL_CONTEXT, DialplanContext, Extension, GroupPlan,
                                             destination_applications)
-from app.config_gen.asterisk_options import RECORD, records
+from app.config_gen.asterisk_options import RECORD, mails_missed_calls, missed_call_handler, records
 from app.config_gen.asterisk_schedules import checked_zone, context_names, time_range, weekdays
 from app.config_gen.snapshot import AccountInfo
 from app.config_gen.forwarding_rules import HOP_LIMIT, RINGING_STATUSES, STATUSES
@@ -141,6 +141,10 @@ def _user_context(account: AccountInfo, plan: GroupPlan, ring_timeout: int) -> D
     start = [f"Set(__{HOPS_VARIABLE}=$[0${{{HOPS_VARIABLE}}} + 1])",
              f"GotoIf($[${{{HOPS_VARIABLE}}} > {HOP_LIMIT}]?hop-limit,1)",
              f'Set(ORIGIN=${{IF($["${{{ORIGIN_VARIABLE}}}" = "external"]?external:internal)}})']
+    if mails_missed_calls(account):
+        # Once per call, even when forwarding brings it back to this user.
+        flag = f"CENTRALINO_MISSED_{number}"
+        start += [f'ExecIf($["${{{flag}}}" = ""]?{missed_call_handler(account)})', f"Set({flag}=1)"]
     extensions: list[Extension] = []
     for index, exception in enumerate(rules.get("exceptions") or [], start=1):
         start.append(f"GotoIf({_exception_condition(exception, plan.snapshot.organization.timezone)}"

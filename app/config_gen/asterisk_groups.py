@@ -83,6 +83,7 @@ class GroupPlan:
         self.entry_contexts: dict[str, str] = {}
         # The absolute directory Asterisk plays uploaded sounds from (set by the renderer that writes them).
         self.sounds_dir: str | None = None
+        self.files_dir: str | None = None  # where Asterisk finds the applied asterisk/ files (scripts)
         # Per group, its members that have an active account, in hunt order.
         self.members: dict[str, list[tuple[AccountInfo, frozenset[str]]]] = {
             g.id: [(by_user[m.user_id], m.rights) for m in g.members if m.user_id in by_user]

@@ -52,6 +52,9 @@ FROM_TRUNK_CONTEXT = "from-trunk"  # where calls from every trunk start (rendere
 LEVEL_VARIABLE = "CENTRALINO_LEVEL"
 CHECKS_VARIABLE = "CENTRALINO_CHECKS"  # the checks routine of the calling phone (asterisk_options)
 CHECKS_CONTEXT = "outbound-checks"
+# Set once the calling phone's checks passed: a call failing over to the next route is not asked for its PIN (or
+# recorded) again. Every refusal hangs up, so only a call that passed gets this far. Not inherited (no "_").
+CHECKED_VARIABLE = "CENTRALINO_CHECKED"
 CALLERID_VARIABLE = "CENTRALINO_CALLERID"
 DID_VARIABLE = "CENTRALINO_DID"
 CAUSE_VARIABLE = "CENTRALINO_CAUSE"
@@ -411,8 +414,9 @@ def outbound_contexts(routes: Iterable[RouteInfo], trunks: Iterable[TrunkInfo]) 
             "Hangup()",
         )),))
     checks = DialplanContext(
-        CHECKS_CONTEXT, (Extension("s", (f'GotoIf($["${{{CHECKS_VARIABLE}}}" = ""]?done,1)',
-                                         f"Goto(${{{CHECKS_VARIABLE}}},s,1)")), Extension("done", ("Return()",))),
+        CHECKS_CONTEXT, (Extension("s", (
+            f'GotoIf($["${{{CHECKS_VARIABLE}}}" = "" | "${{{CHECKED_VARIABLE}}}" = "1"]?done,1)',
+            f"Set({CHECKED_VARIABLE}=1)", f"Goto(${{{CHECKS_VARIABLE}}},s,1)")), Extension("done", ("Return()",))),
         comment=f"Before a non-emergency route dials: the calling phone's checks routine (${{{CHECKS_VARIABLE}}}: "
                 "office hours, outbound PIN, recording), which returns to let the call go on")
     return [outbound, select, *route_contexts, trunk_step, checks]

@@ -33,6 +33,8 @@ class RenderOptions:
     # The absolute configuration directory (CENTRALINO_CONFIG_DIR) as Asterisk reads it: sound files (IVR
     # greetings) are played from <config_root>/<slug>/current/asterisk/sounds.
     config_root: str = "/var/lib/centralino/generated"
+    # How the Asterisk host sends mail (voicemail.conf's mailcmd, and missed-call e-mails).
+    mailcmd: str = "/usr/sbin/sendmail -t"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ class UserOptionsInfo:
     record_calls: bool = False
     call_screening: bool = False
     allow_conferences: bool = True
+    missed_call_email: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # Asterisk's manager interface, ami://user:secret@host:5038: live state (users' status) is pushed there.
     asterisk_ami_url: str | None = None
     asterisk_wss_bind: str | None = "0.0.0.0:8089"
+    # How the Asterisk host sends mail: voicemail to e-mail and missed-call e-mails are piped into it.
+    asterisk_mailcmd: str = Field(default="/usr/sbin/sendmail -t", min_length=1, max_length=500,
+                                  pattern=r"^[^\r\n]+$")
     registrar_port: int = 5060
     provisioning_rate_limit_per_minute: int = 60
 

@@ -29,6 +29,7 @@ class UserOptions(TenantRow, table=True):
     record_calls: bool = False
     call_screening: bool = False
     allow_conferences: bool = True
+    missed_call_email: bool = False
 
 
 class _OptionFields(ApiModel):
@@ -47,6 +48,9 @@ class _OptionFields(ApiModel):
     call_screening: bool = PydanticField(
         default=False, description="Callers say their name first; the user hears it and accepts or refuses")
     allow_conferences: bool = PydanticField(default=True, description="The user may join conference rooms")
+    missed_call_email: bool = PydanticField(
+        default=False, description="An e-mail to the user (its `email`) for each call to it that nobody answered: "
+                                   "the caller hung up, or it went to voicemail or ended")
 
 
 class OptionsUpdate(_OptionFields, RequestBody):
@@ -72,3 +76,4 @@ class OptionsPatch(RequestBody):
     record_calls: bool | None = None
     call_screening: bool | None = None
     allow_conferences: bool | None = None
+    missed_call_email: bool | None = None

@@ -12,7 +12,7 @@ from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
 from app.models.dids import Did, DidCreate, DidPage, DidRead, DidUpdate
 from app.models.inbound_rules import InboundRule
-from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router,
+from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, WRITE_ERRORS, api_router,
                                 created, responses)
 from app.services import dids, users
 from app.services.idempotency import IdempotencyDep

@@ -14,7 +14,7 @@ from app.core.pagination import ListParamsDep
 from app.models.groups import (Group, GroupCreate, GroupPage, GroupRead, GroupRights, GroupRole, GroupUpdate,
                                MemberPage, MemberRead, MembershipIn, RingStrategy)
 from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router,
-                                created, responses)
+                                created)
 from app.services import destinations, groups
 from app.services.idempotency import IdempotencyDep
 

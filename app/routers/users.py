@@ -13,7 +13,7 @@ from app.core.pagination import ListParamsDep
 from app.models.enums import PresenceStatus
 from app.models.users import (UserBulkResult, UserBulkUpdate, UserClone, UserCloned, UserCreate, UserCreated, UserPage,
                               UserRead, UserUpdate)
-from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created,
+from app.routers.common import (DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router, created,
                                 responses)
 from app.services import groups, user_bulk, user_clone, users, welcome_email
 from app.services.idempotency import IdempotencyDep

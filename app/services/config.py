@@ -86,7 +86,7 @@ def render_options(settings: Settings) -> RenderOptions:
     if settings.asterisk_wss_bind:
         transports.append(("transport-wss", "wss", settings.asterisk_wss_bind))
     return RenderOptions(asterisk_transports=tuple(transports), registrar_port=settings.registrar_port,
-                         config_root=str(settings.config_dir.resolve()))
+                         config_root=str(settings.config_dir.resolve()), mailcmd=settings.asterisk_mailcmd)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from app.services import audit, roles, users
 from app.services.changes import touch
 
 FIELDS = ("disabled", "external_calls_disabled", "lan_only", "block_outbound_outside_office_hours", "record_calls",
-          "call_screening", "allow_conferences")
+          "call_screening", "allow_conferences", "missed_call_email")
 
 
 @dataclass(slots=True)
@@ -56,6 +56,9 @@ async def replace(ctx: Context, options: Options, payload: OptionsUpdate) -> Opt
     if ctx.principal.user_id != user.id:
         await roles.check_authority_over(ctx.session, ctx.principal, user, "change the options of")
     sent = payload.model_fields_set
+    if payload.missed_call_email and not user.email:
+        raise ValidationProblem.field(["body", "missed_call_email"], "The user has no e-mail address to send "
+                                      "missed-call e-mails to", "no_email")
     if payload.outbound_pin is not None:
         extension = (await ctx.session.execute(
             select(SipAccount.extension).where(SipAccount.user_id == user.id))).scalar()

@@ -8,7 +8,7 @@ from problems import locs, problem
 USERS = "/api/v1/users"
 DEFAULTS = {"disabled": False, "external_calls_disabled": False, "lan_only": False,
             "block_outbound_outside_office_hours": False, "record_calls": False, "call_screening": False,
-            "allow_conferences": True}
+            "allow_conferences": True, "missed_call_email": False}
 
 
 def url(user: dict) -> str:
@@ -63,3 +63,14 @@ async def test_changing_options_makes_the_configuration_pending(api):
     await api.put(url(user), json={**DEFAULTS, "disabled": True})
 
     assert (await api.get("/api/v1/config/status")).json()["pending"]
+
+
+async def test_missed_call_e_mails_need_the_users_e_mail_address(api):
+    without = await api.create_user(extension="next")
+    with_address = await api.create_user(extension="next", email="anna@example.com")
+
+    refused = await api.put(url(without), json={**DEFAULTS, "missed_call_email": True})
+    saved = await api.put(url(with_address), json={**DEFAULTS, "missed_call_email": True})
+
+    assert {tuple(loc) for loc in locs(problem(refused, 422))} == {("body", "missed_call_email")}
+    assert saved.status_code == 200 and saved.json()["missed_call_email"] is True

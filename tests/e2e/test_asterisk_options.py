@@ -11,14 +11,14 @@ from contextlib import ExitStack
 
 import pytest
 from asterisk_office import Office, asterisk_port, office, settings  # noqa: F401 (fixtures)
-from asterisk_tools import Phone
+from asterisk_tools import Phone, wait_until
 
 pytestmark = pytest.mark.registrar
 
 FAR_END = "127.0.0.3"
 DEFAULTS = {"disabled": False, "external_calls_disabled": False, "lan_only": False,
             "block_outbound_outside_office_hours": False, "record_calls": False, "call_screening": False,
-            "allow_conferences": True}
+            "allow_conferences": True, "missed_call_email": False}
 
 
 async def set_options(office: Office, who, **changes) -> None:
@@ -80,3 +80,30 @@ async def test_a_disabled_user_neither_calls_nor_rings_and_rooms_refuse_who_may_
     assert from_disabled.status == 403 and rang["bruno"] == []
     assert to_disabled.answered and to_disabled.remote_hangup and rang["anna"] == [], "not in service"
     assert refused_room.status == 403 and joined_room.answered
+
+
+async def test_a_call_nobody_answered_mails_the_user_and_an_answered_one_does_not(office, settings, monkeypatch,
+                                                                                   tmp_path):
+    anna, bruno, carla = [await office.user(n) for n in ("Anna", "Bruno", "Carla")]
+    for who, address in ((anna, "anna@example.com"), (carla, "carla@example.com")):
+        assert (await office.api.patch(f"/api/v1/users/{who.user_id}", json={"email": address})).status_code == 200
+        await set_options(office, who, missed_call_email=True)
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    # The host's mail command: here a script that keeps each message in a file of its own.
+    fake_sendmail = tmp_path / "sendmail"
+    fake_sendmail.write_text(f'#!/bin/sh\ncat > "{outbox}/mail-$$"\n')
+    fake_sendmail.chmod(0o755)
+    monkeypatch.setattr(settings, "asterisk_mailcmd", str(fake_sendmail))
+
+    with await office.apply() as pbx, ExitStack() as stack:
+        office.phones(stack, anna=(anna, "ring"), carla=(carla, "answer"))
+        # Carla answers first: had her call made a mail, it would be there before Anna's.
+        office.dial(bruno, carla.number, hangup_after_s=0.3)
+        office.dial(bruno, anna.number, cancel_after_s=1.0, hangup_after_s=None)  # Bruno gives up while it rings
+        mails = wait_until(lambda: sorted(outbox.iterdir()) or None, 10, f"a mail in {outbox}")
+        pbx.assert_no_log_problems("extensions.conf")
+
+    [mail] = [path.read_text() for path in mails]
+    assert "To: anna@example.com" in mail, "only Anna missed a call"
+    assert f"Subject: Missed call from {bruno.number}" in mail
