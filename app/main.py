@@ -23,7 +23,8 @@ from app.core.security import PasswordHasher, SecretBox
 from app.core.settings import Settings, get_settings
 from app.routers import (api_keys, audit, auth, conferences, config, devices, dids, forwarding, groups, health,
                          inbound_rules, ivr_menus, keys, office_hours, options, organizations, outbound_routes, provisioning,
-                         roles, sip_accounts, trunks, user_import, users, voicemail, welcome_email)
+                         roles, sip_accounts, sip_credentials, trunks, user_import, users, voicemail,
+                         welcome_email)
 from app.routers.docs import install_docs
 from app.services.auth import LoginQueue
 from app.services.bootstrap import ensure_bootstrap
@@ -124,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     routers = (auth.router, api_keys.router, organizations.router, organizations.own_router, roles.permissions_router,
                roles.router, user_import.router, users.router, forwarding.router, voicemail.router, options.router,
-               keys.router, welcome_email.router, groups.router, sip_accounts.router, devices.router, dids.router, dids.user_router,
+               keys.router, welcome_email.router, sip_credentials.router, groups.router, sip_accounts.router, devices.router, dids.router, dids.user_router,
                inbound_rules.router, office_hours.router, conferences.router, ivr_menus.router, trunks.router,
                outbound_routes.router, config.router, audit.router, provisioning.router, health.router)
     for router in routers:

@@ -47,7 +47,7 @@ class Office:
     async def user(self, name: str) -> Extension:
         user = await self.api.create_user(first_name=name, extension="next")
         secret = (await self.api.get(f"/api/v1/sip-accounts/{user['sip_account']['id']}/secret")).json()
-        return Extension(user["id"], str(secret["extension"]), secret["auth_id"], secret["password"])
+        return Extension(user["id"], str(secret["extension"]), secret["auth_username"], secret["password"])
 
     async def group(self, **fields) -> dict:
         response = await self.api.post(GROUPS, json={"name": f"G{fields.get('extension', '')}", **fields})

@@ -8,7 +8,7 @@ same data always gives byte-identical files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.config_gen.forwarding_rules import default_document
 
@@ -50,6 +50,13 @@ class OrganizationInfo:
     parking_extension: int | None = None  # the parking lot's number; its slots follow it (None: no lot)
     parking_slots: int = 10
     default_permission_level: int = 10  # for calls from outside forwarded to an external number
+    sip_username_mode: str = "extension"  # what phones authenticate with: "extension" or "auth_id"
+
+
+def auth_username(organization: Any, extension: int, auth_id: str) -> str:
+    """What an account's phones authenticate with (the digest user name), by the organization's
+    ``sip_username_mode``: the extension, or the account's Auth ID. Every renderer and the API use this."""
+    return str(extension) if organization.sip_username_mode == "extension" else auth_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +131,7 @@ class UserInfo:
 class AccountInfo:
     id: str
     extension: int
-    auth_id: str  # SIP digest username
+    auth_id: str  # SIP digest username (``auth_username``: the extension, or the Auth ID)
     password: str  # plaintext (decrypted only for rendering; never logged)
     active: bool
     phone_type: str  # softphone | webrtc | hardware | other

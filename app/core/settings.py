@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # Asterisk's manager interface, ami://user:secret@host:5038: live state (users' status) is pushed there.
     asterisk_ami_url: str | None = None
     asterisk_wss_bind: str | None = "0.0.0.0:8089"
+    # The WebSocket URL browsers and CRMs (Odoo's ws_server) are told to register over, e.g.
+    # wss://pbx.example.com:8089/ws; unset, sip-credentials gives none.
+    websocket_url: str | None = None
     # How the Asterisk host sends mail: voicemail to e-mail and missed-call e-mails are piped into it.
     asterisk_mailcmd: str = Field(default="/usr/sbin/sendmail -t", min_length=1, max_length=500,
                                   pattern=r"^[^\r\n]+$")
@@ -134,6 +137,16 @@ class Settings(BaseSettings):
         local, _, domain = address.rpartition("@")
         if not local or not domain or any(c in value for c in "\r\n"):
             raise ValueError("CENTRALINO_SMTP_FROM must be an address such as 'PBX <pbx@example.com>'")
+        return value.strip()
+
+    @field_validator("websocket_url")
+    @classmethod
+    def _websocket_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("ws", "wss") or not parsed.hostname or parsed.query or parsed.fragment:
+            raise ValueError("CENTRALINO_WEBSOCKET_URL must be a ws(s) URL such as wss://pbx.example.com:8089/ws")
         return value.strip()
 
     @field_validator("public_url")

@@ -46,6 +46,13 @@ class DeviceVendor(StrEnum):
     baresip = "baresip"
 
 
+class SipUsernameMode(StrEnum):
+    """What an organization's phones authenticate with (the digest user name)."""
+
+    extension = "extension"  # the SIP user is the extension, as Axivox and Odoo expect
+    auth_id = "auth_id"  # 3CX's generated Auth ID, distinct from the extension
+
+
 class PrincipalKind(StrEnum):
     """What authenticated a request: a user's login or an API key."""
 

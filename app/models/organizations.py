@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.validation import HostPort, Name, PermissionLevel, SipDomain, Slug, StrictInt, TimeZone
 from app.models.base import ApiModel, Page, RequestBody, timestamp_field
+from app.models.enums import SipUsernameMode
 
 
 class Organization(SQLModel, table=True):
@@ -23,6 +24,9 @@ class Organization(SQLModel, table=True):
     # The digest realm of the organization's accounts: a carrier-like identity, one place only.
     sip_domain: str = Field(max_length=253, unique=True)
     sip_proxy: str | None = Field(default=None, max_length=260)
+    # What phones authenticate with: the extension, or the account's Auth ID (organizations made before this
+    # setting existed keep auth_id: their phones are configured so).
+    sip_username_mode: str = Field(default="extension", max_length=10)
     extension_min: int = 100
     extension_max: int = 999
     default_permission_level: int = 10
@@ -48,6 +52,7 @@ class OrganizationRef:
     name: str
     sip_domain: str
     sip_proxy: str | None
+    sip_username_mode: str
     extension_min: int
     extension_max: int
     default_permission_level: int
@@ -79,6 +84,10 @@ class OrganizationCreate(RequestBody):
                                                       "unique across the platform")
     sip_proxy: HostPort | None = PydanticField(
         default=None, description="Where phones send REGISTER (host or host:port); defaults to sip_domain")
+    sip_username_mode: SipUsernameMode = PydanticField(
+        default=SipUsernameMode.extension,
+        description="What phones authenticate with: `extension` (the SIP user is the extension, as Odoo and Axivox "
+                    "expect) or `auth_id` (each account's generated Auth ID, as 3CX does)")
     extension_min: StrictInt = PydanticField(default=100, ge=1, le=99_999_999)
     extension_max: StrictInt = PydanticField(default=999, ge=1, le=99_999_999)
     default_permission_level: PermissionLevel = 10
@@ -107,6 +116,9 @@ class OrganizationUpdate(RequestBody):
     name: Name | None = None
     sip_domain: SipDomain | None = None
     sip_proxy: HostPort | None = None
+    sip_username_mode: SipUsernameMode | None = PydanticField(
+        default=None, description="Changing it changes every phone's credentials: re-provision the phones after the "
+                                  "apply")
     extension_min: StrictInt | None = PydanticField(default=None, ge=1, le=99_999_999)
     extension_max: StrictInt | None = PydanticField(default=None, ge=1, le=99_999_999)
     default_permission_level: PermissionLevel | None = None
@@ -124,6 +136,7 @@ class OrganizationRead(ApiModel):
     name: str
     sip_domain: str
     sip_proxy: str | None
+    sip_username_mode: SipUsernameMode
     extension_min: int
     extension_max: int
     default_permission_level: int

@@ -102,7 +102,12 @@ class SipSecret(ApiModel):
 
     id: uuid.UUID
     extension: int
-    auth_id: str
+    auth_id: str = PydanticField(description="The account's generated Auth ID (used when the organization's "
+                                             "sip_username_mode is auth_id)")
+    username: str = PydanticField(description="The SIP user (URI user): the extension", examples=["105"])
+    auth_username: str = PydanticField(
+        description="What the phone authenticates with, by the organization's sip_username_mode: the extension, "
+                    "or the Auth ID", examples=["105"])
     password: str
     domain: str
 

@@ -10,6 +10,7 @@ from fastapi import Depends, Response
 from app.core.context import Context, require
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
+from app.models.enums import SipUsernameMode
 from app.models.organizations import (Organization, OrganizationCreate, OrganizationPage, OrganizationRead,
                                       OrganizationUpdate)
 from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router,
@@ -25,7 +26,8 @@ PlatformAdmin = Annotated[Context, Depends(require(platform_admin=True))]
 def _read(organization: Organization) -> OrganizationRead:
     return OrganizationRead.model_construct(
         id=organization.id, slug=organization.slug, name=organization.name, sip_domain=organization.sip_domain,
-        sip_proxy=organization.sip_proxy, extension_min=organization.extension_min,
+        sip_proxy=organization.sip_proxy, sip_username_mode=SipUsernameMode(organization.sip_username_mode),
+        extension_min=organization.extension_min,
         extension_max=organization.extension_max, default_permission_level=organization.default_permission_level,
         timezone=organization.timezone, ring_timeout=organization.ring_timeout,
         parking_extension=organization.parking_extension, parking_slots=organization.parking_slots,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Body, Depends, Query, Response
 
+from app.config_gen.snapshot import auth_username
 from app.core.context import Context, require
 from app.core.db import WRITE
 from app.core.http import IfMatch, check_if_match, set_etag
@@ -133,5 +134,7 @@ async def reveal_sip_secret(account_id: uuid.UUID,
     """The account's credentials in clear. Every call is recorded in the audit log."""
     account = await sip_accounts.get(ctx, account_id)
     password = await sip_accounts.reveal(ctx, account)
-    return SipSecret(id=account.id, extension=account.extension, auth_id=account.auth_id, password=password,
-                     domain=ctx.organization.sip_domain)
+    return SipSecret(id=account.id, extension=account.extension, auth_id=account.auth_id,
+                     username=str(account.extension),
+                     auth_username=auth_username(ctx.organization, account.extension, account.auth_id),
+                     password=password, domain=ctx.organization.sip_domain)

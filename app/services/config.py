@@ -49,7 +49,7 @@ from app.config_gen.render import TARGETS, is_secret_path, render_targets
 from app.config_gen.asterisk_forwarding import AGENT_CODE, status_code
 from app.config_gen.asterisk_schedules import ScheduleInfo
 from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
-from app.config_gen.snapshot import (AccountInfo, KeyInfo, UserOptionsInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
+from app.config_gen.snapshot import (AccountInfo, auth_username, KeyInfo, UserOptionsInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
                                      RenderOptions, Snapshot, UserInfo)
 from app.core.context import Context
 from app.core.db import after_commit, begin_write, begin_write_phase, commit, end_read_phase, is_sqlite
@@ -195,7 +195,7 @@ async def _load_snapshot_rows(session: AsyncSession, organization: Organization)
         .where(route.organization_id == organization.id).order_by(route.priority, route.name))).all()
     info = OrganizationInfo(id=str(organization.id), slug=organization.slug, name=organization.name,
                             sip_domain=organization.sip_domain, sip_proxy=organization.sip_proxy,
-                            timezone=organization.timezone, ring_timeout=organization.ring_timeout,
+                            sip_username_mode=organization.sip_username_mode, timezone=organization.timezone, ring_timeout=organization.ring_timeout,
                             parking_extension=organization.parking_extension,
                             parking_slots=organization.parking_slots,
                             default_permission_level=organization.default_permission_level)
@@ -230,7 +230,7 @@ def _build_snapshot(rows: SnapshotRows, box: SecretBox, options: RenderOptions) 
                                  options=_options(rows.options.get(user_id), box),
                                  keys=_keys(rows.keys.get(user_id, ()), extension_of, rows.organization))
         accounts[account_id] = AccountInfo(
-            id=str(account_id), extension=extension, auth_id=auth_id, password=box.decrypt(password), active=active,
+            id=str(account_id), extension=extension, auth_id=auth_username(rows.organization, extension, auth_id), password=box.decrypt(password), active=active,
             phone_type=phone_type, recording=recording, permission_level=level, max_contacts=max_contacts,
             user=user_info)
     members: dict = defaultdict(list)

@@ -198,10 +198,11 @@ async def set_password(ctx: Context, account: SipAccount, password: str | None) 
     return new_password
 
 
-async def reveal(ctx: Context, account: SipAccount) -> str:
-    """The plaintext password, for a principal holding ``sip_secrets.read``; audited."""
+async def reveal(ctx: Context, account: SipAccount, via: str | None = None) -> str:
+    """The plaintext password, for a principal holding ``sip_secrets.read``; audited (``via``: which endpoint)."""
     await check_holder_authority(ctx, account, "reveal the SIP password of")
-    await audit.record(ctx, "sip_account.secret_reveal", RESOURCE, account.id, after={"extension": account.extension})
+    await audit.record(ctx, "sip_account.secret_reveal", RESOURCE, account.id,
+                       after={"extension": account.extension, **({"via": via} if via else {})})
     return ctx.secret_box.decrypt(account.password_encrypted)
 
 

@@ -254,6 +254,13 @@ MATRIX: dict[str, Row] = {
         user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
         readonly="403"),
 
+    # Like a reveal of the SIP password: sip_secrets.read (no readonly) and authority over the user.
+    "GET /api/v1/users/{user_id}/sip-credentials": Row("user",
+        owner="200 404 404 404 404 | 200 200 403 404 404 | 200 200 200 200 404",
+        admin="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        manager="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        user="200 404 404 404 404 | 200 200 403 404 404 | 200 200 403 200 404",
+        readonly="403"),
     # The world's users have no e-mail address: 409 is the answer past every check of authority (the sending
     # itself is in test_welcome_email). It needs sip_secrets.read and authority over the user, like a reveal.
     "POST /api/v1/users/{user_id}/welcome-email": Row("user",

@@ -18,7 +18,7 @@ async def _apply(api) -> dict:
 
 async def _credentials(api, account_id: str) -> tuple[int, str, str]:
     secret = (await api.get(f"/api/v1/sip-accounts/{account_id}/secret")).json()
-    return secret["extension"], secret["auth_id"], secret["password"]
+    return secret["extension"], secret["auth_username"], secret["password"]
 
 
 async def test_accounts_created_through_the_api_register_with_kamailio_after_apply(api, tmp_path):
