@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -89,8 +90,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
             state = "empty" if current is None else f"at migration {current}, the code needs {head}"
             raise _fail(f"the database at {_shown_url(url)} is not migrated ({state}): run `centralino migrate`")
     typer.echo(f"serving on http://{host}:{port} — interactive docs at http://{host}:{port}/docs")
+    # The service logs each request itself (request id, principal, route template, status, duration).
+    os.environ["CENTRALINO_ACCESS_LOG"] = "true" if access_log else "false"
+    get_settings.cache_clear()
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
-                access_log=access_log, timeout_graceful_shutdown=graceful_timeout)
+                access_log=False, timeout_graceful_shutdown=graceful_timeout)
 
 
 @cli.command("create-admin")

@@ -18,6 +18,7 @@ from app.core.db import create_engine, create_sessionmaker, session_scope
 from app.core.errors import HEADER_DOCS, Problem, install_error_handlers, problem_responses
 from app.core.guard import RequestGuard
 from app.core.logs import install_log_masking
+from app.core.observability import Metrics, ObservabilityMiddleware, configure_logging
 from app.core.ratelimit import RateLimiter
 from app.core.security import PasswordHasher, SecretBox
 from app.core.settings import Settings, get_settings
@@ -117,12 +118,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.provisioning_limiter = RateLimiter(settings.provisioning_rate_limit_per_minute)
     install_error_handlers(app)
     install_log_masking()
+    configure_logging(settings.effective_log_format, settings.access_log)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=EXPOSED_HEADERS)
-    app.add_middleware(RequestIdMiddleware)
+    app.state.metrics = Metrics()
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware)  # outside: the request line carries its id
     routers = (auth.router, api_keys.router, organizations.router, organizations.own_router, roles.permissions_router,
                roles.router, user_import.router, users.router, forwarding.router, voicemail.router, options.router,
                keys.router, welcome_email.router, sip_credentials.router, groups.router, sip_accounts.router, devices.router, dids.router, dids.user_router,

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     _dev_secrets: dict[str, str] | None = PrivateAttr(default=None)
 
     env: Literal["development", "production"] = "development"
+    # Logs: JSON lines (production's default) or readable text (development's); one line per request.
+    log_format: Literal["json", "text"] | None = None
+    access_log: bool = True
+    # /metrics: open, unless a token is set (then scrapers send it as a Bearer token).
+    metrics_token: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
     database_echo: bool = False
     # Signing key for JWTs and encryption key for SIP secrets at rest. In
@@ -179,6 +184,10 @@ class Settings(BaseSettings):
         if problems:
             raise InsecureSettings("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("json" if self.env == "production" else "text")
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
-from fastapi import Body, Depends, Path, Query
+from fastapi import Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.context import Context, require
@@ -44,7 +45,7 @@ async def config_status(ctx: Readers) -> ConfigStatus:
 
 @router.post("/apply", response_model=ApplyResult, summary="Apply the configuration",
              responses=responses(401, 403, 409, 422), operation_id="config_apply")
-async def apply_config(ctx: Appliers,
+async def apply_config(ctx: Appliers, request: Request,
                        payload: Annotated[ApplyRequest, Body(default_factory=ApplyRequest)]) -> ApplyResult:
     """Render every enabled target (asterisk, kamailio, provisioning) for the organization.
 
@@ -54,7 +55,14 @@ async def apply_config(ctx: Appliers,
     in a second audit entry) and the pending state is cleared. The body is optional (`{}` or none applies
     everything). Two applies of one organization never interleave; applies of other organizations and
     requests of any organization are not blocked meanwhile."""
-    return await config.apply(ctx, payload)
+    started = time.perf_counter()
+    result = await config.apply(ctx, payload)
+    if not result.dry_run:
+        metrics = request.app.state.metrics
+        metrics.apply_duration.observe(time.perf_counter() - started)
+        if result.created:
+            metrics.revisions.inc()
+    return result
 
 
 @router.get("/revisions", response_model=RevisionPage, summary="List revisions", responses=responses(401, 403, 422),

@@ -712,6 +712,8 @@ MATRIX: dict[str, Row] = {
         owner="200", admin="200", manager="200", user="200", readonly="200", anonymous="200"),
     "GET /readyz": Row(None,
         owner="200", admin="200", manager="200", user="200", readonly="200", anonymous="200"),
+    "GET /metrics": Row(None,  # open unless CENTRALINO_METRICS_TOKEN is set (test_metrics_and_logs)
+        owner="200", admin="200", manager="200", user="200", readonly="200", anonymous="200"),
 }
 
 

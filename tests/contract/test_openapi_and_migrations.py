@@ -24,7 +24,7 @@ def test_committed_openapi_spec_equals_the_apps_spec(settings):
 
 def test_every_route_has_a_summary_a_description_typed_responses_and_its_errors(settings):
     spec = create_app(settings).openapi()
-    public = {"/healthz", "/readyz", "/api/v1/auth/token", "/provisioning/{token}/{filename}"}
+    public = {"/healthz", "/readyz", "/metrics", "/api/v1/auth/token", "/provisioning/{token}/{filename}"}
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             where = f"{method.upper()} {path}"
@@ -57,7 +57,7 @@ async def test_migrations_create_exactly_the_models_schema(database_url):
 
 # --- a spec that generates good clients ---------------------------------------------------------------------------
 
-PUBLIC = {("post", "/api/v1/auth/token"), ("get", "/healthz"), ("get", "/readyz"),
+PUBLIC = {("post", "/api/v1/auth/token"), ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"),
           ("get", "/provisioning/{token}/{filename}")}
 
 
