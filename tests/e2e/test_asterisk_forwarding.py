@@ -43,6 +43,14 @@ def user(who) -> dict:
     return {"type": "user", "user_id": who.user_id}
 
 
+async def applied_with_ami(office: Office, settings, monkeypatch) -> Asterisk:
+    """Apply with the service pointed at Asterisk's manager interface, and the Asterisk that offers it."""
+    ami_port = free_tcp_port()
+    monkeypatch.setattr(settings, "asterisk_ami_url", f"ami://{AMI_USER}:{AMI_SECRET}@127.0.0.1:{ami_port}")
+    await office.apply()
+    return Asterisk(with_manager(office.api.settings.config_dir / "default" / "current" / "asterisk", ami_port))
+
+
 def with_manager(conf_dir: Path, port: int) -> Path:
     """The applied files plus a manager.conf (the operator's part: the product never writes AMI users)."""
     combined = Path(tempfile.mkdtemp(prefix="conf-"))
@@ -123,12 +131,8 @@ async def test_a_status_change_through_the_api_changes_the_next_call_without_an_
     document["dnd"]["internal"]["action"] = {"type": "hangup"}
     document["exceptions"] = [{"caller_id": carla.number, "destination": user(bruno)}]
     await save(office, anna, document)
-    ami_port = free_tcp_port()
-    monkeypatch.setattr(settings, "asterisk_ami_url", f"ami://{AMI_USER}:{AMI_SECRET}@127.0.0.1:{ami_port}")
 
-    await office.apply()
-    conf = with_manager(office.api.settings.config_dir / "default" / "current" / "asterisk", ami_port)
-    with Asterisk(conf) as pbx, ExitStack() as stack:
+    with await applied_with_ami(office, settings, monkeypatch) as pbx, ExitStack() as stack:
         phones = office.phones(stack, anna=(anna, "answer"), bruno=(bruno, "answer"))
         available = office.dial(bruno, anna.number, hangup_after_s=0.3)
         changed = await office.api.put(f"/api/v1/users/{anna.user_id}/status", json={"status": "dnd"})
@@ -217,12 +221,8 @@ async def test_a_status_key_on_the_phone_changes_the_next_call_and_the_api_reads
     document = await rules(office, anna)
     document["dnd"]["internal"]["action"] = {"type": "hangup"}
     await save(office, anna, document)
-    ami_port = free_tcp_port()
-    monkeypatch.setattr(settings, "asterisk_ami_url", f"ami://{AMI_USER}:{AMI_SECRET}@127.0.0.1:{ami_port}")
 
-    await office.apply()
-    conf = with_manager(office.api.settings.config_dir / "default" / "current" / "asterisk", ami_port)
-    with Asterisk(conf) as pbx, ExitStack() as stack:
+    with await applied_with_ami(office, settings, monkeypatch) as pbx, ExitStack() as stack:
         phones = office.phones(stack, anna=(anna, "answer"))
         before = (await office.api.get(f"/api/v1/users/{anna.user_id}/status")).json()
         pressed = office.dial(anna, "*283")  # the key "change_status: dnd"
