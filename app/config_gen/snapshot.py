@@ -35,6 +35,8 @@ class RenderOptions:
     config_root: str = "/var/lib/centralino/generated"
     # How the Asterisk host sends mail (voicemail.conf's mailcmd, and missed-call e-mails).
     mailcmd: str = "/usr/sbin/sendmail -t"
+    # Polycom's firmware image (APP_FILE_PATH of the master file), served beside the phones' files; None: none.
+    polycom_firmware: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

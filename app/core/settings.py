@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     asterisk_mailcmd: str = Field(default="/usr/sbin/sendmail -t", min_length=1, max_length=500,
                                   pattern=r"^[^\r\n]+$")
     registrar_port: int = 5060
+    # Polycom phones' firmware image (APP_FILE_PATH of their master file), e.g. "sip.ld", when the provisioning
+    # server offers one; unset, the master file names none and phones keep their firmware.
+    polycom_firmware: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
     provisioning_rate_limit_per_minute: int = 60
 
     # Outgoing mail (welcome e-mails). No host: mail is not configured, and sending answers 503.

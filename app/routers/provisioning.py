@@ -12,7 +12,7 @@ from app.core.errors import NotFound, TooManyRequests, problem_responses
 from app.services import devices
 
 router = APIRouter(tags=["devices"])
-_CONTENT_TYPES = {".xml": "application/xml", ".cfg": "text/plain", "accounts": "text/plain"}
+_CONTENT_TYPES = {".xml": "application/xml", ".htm": "application/xml", ".cfg": "text/plain", "accounts": "text/plain"}
 
 
 @router.get("/provisioning/{token}/{filename}", name="provisioning_file", summary="A device's provisioning file",

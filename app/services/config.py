@@ -86,7 +86,8 @@ def render_options(settings: Settings) -> RenderOptions:
     if settings.asterisk_wss_bind:
         transports.append(("transport-wss", "wss", settings.asterisk_wss_bind))
     return RenderOptions(asterisk_transports=tuple(transports), registrar_port=settings.registrar_port,
-                         config_root=str(settings.config_dir.resolve()), mailcmd=settings.asterisk_mailcmd)
+                         config_root=str(settings.config_dir.resolve()), mailcmd=settings.asterisk_mailcmd,
+                         polycom_firmware=settings.polycom_firmware)
 
 
 @dataclass(frozen=True, slots=True)

@@ -287,6 +287,17 @@ def test_polycom_master_file_points_at_the_settings_file() -> None:
     assert registration.get("reg.1.outboundProxy.address") == "sip.acme.example"
 
 
+def test_polycom_master_file_sends_phones_after_no_firmware_unless_one_is_configured() -> None:
+    snapshot = fixture_snapshot()
+    without = ElementTree.fromstring(render_provisioning(snapshot)["provisioning/0004f2aabb03.cfg"])
+    with_firmware = dataclasses.replace(snapshot, options=dataclasses.replace(snapshot.options,
+                                                                              polycom_firmware="sip-6.4.ld"))
+    named = ElementTree.fromstring(render_provisioning(with_firmware)["provisioning/0004f2aabb03.cfg"])
+
+    assert without.get("APP_FILE_PATH") == "", "no sip.ld the service does not have: phones keep their firmware"
+    assert named.get("APP_FILE_PATH") == "sip-6.4.ld"
+
+
 def test_baresip_account_line() -> None:
     (account,) = baresip_accounts(render_provisioning(fixture_snapshot())["provisioning/baresip/dev-05/accounts"])
     assert account == {
