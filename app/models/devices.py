@@ -15,7 +15,8 @@ from app.core.validation import Label, Name
 from app.models.base import ApiModel, Page, RequestBody, TenantRow
 from app.models.enums import DeviceVendor
 
-HARDWARE_VENDORS = frozenset({DeviceVendor.yealink, DeviceVendor.grandstream, DeviceVendor.polycom, DeviceVendor.snom})
+HARDWARE_VENDORS = frozenset({DeviceVendor.yealink, DeviceVendor.grandstream, DeviceVendor.polycom, DeviceVendor.snom,
+                              DeviceVendor.fanvil, DeviceVendor.cisco_mpp})
 
 _HEX = "[0-9A-Fa-f]"
 # The usual written forms only: 001565aabbcc, 00:15:65:aa:bb:cc, 00-15-65-AA-BB-CC (one separator

@@ -43,6 +43,8 @@ class DeviceVendor(StrEnum):
     grandstream = "grandstream"
     polycom = "polycom"
     snom = "snom"
+    fanvil = "fanvil"
+    cisco_mpp = "cisco_mpp"  # Cisco 6800/7800/8800 multiplatform (3PCC) phones
     baresip = "baresip"
 
 

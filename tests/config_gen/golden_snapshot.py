@@ -1,9 +1,9 @@
 """The fixed organization the config_gen tests render: small, but it reaches every branch.
 
-- 101 Anna: voicemail with e-mail, three devices (Yealink, Polycom, baresip)
+- 101 Anna: voicemail with e-mail, four devices (Yealink, Polycom, baresip, Fanvil)
 - 102 Bruno: a WebRTC softphone, no voicemail
 - 103 Carla: inactive, voicemail enabled (must appear nowhere), on a Snom
-- 104: an unassigned pool account on a Grandstream and a Snom
+- 104: an unassigned pool account on a Grandstream, a Snom and a Cisco MPP
 - a Yealink without an account (gets no file)
 - groups: DEFAULT (everyone, default rights), Sales 600 ring_all (Anna manager with every right, Bruno,
   inactive Carla; no answer: Anna's voicemail), Support 601 hunt (Bruno then Anna; no answer: Sales),
@@ -34,7 +34,7 @@ from app.config_gen.asterisk_trunks import RouteInfo, TrunkInfo
 from app.config_gen.snapshot import (AccountInfo, DeviceInfo, DidInfo, GroupInfo, MemberInfo, OrganizationInfo,
                                      RenderOptions, Snapshot, UserInfo)
 
-# 104's password needs XML escaping in the Grandstream and Snom files.
+# 104's password needs XML escaping in the Grandstream, Snom and Cisco files.
 PASSWORDS = {101: "Anna-Secret-101!", 102: "Bruno-Secret-102", 103: "Carla;Secret:103", 104: 'pool&<Secret>"104"'}
 
 ORGANIZATION = OrganizationInfo(
@@ -202,6 +202,9 @@ def fixture_snapshot() -> Snapshot:
         DeviceInfo(id="dev-05", mac=None, vendor="baresip", model=None, label="Anna laptop", account=anna),
         DeviceInfo(id="dev-06", mac="000413aabb06", vendor="snom", model="D735", label="Carla", account=carla),
         DeviceInfo(id="dev-07", mac="001565aabb07", vendor="yealink", model="T31", label="Spare", account=None),
+        DeviceInfo(id="dev-08", mac="0c383eaabb08", vendor="fanvil", model="X4U", label="Sales desk", account=anna),
+        DeviceInfo(id="dev-09", mac="00562baabb09", vendor="cisco_mpp", model="CP-8841-3PCC", label="Back office",
+                   account=pool),
     )
     return Snapshot(
         organization=ORGANIZATION,

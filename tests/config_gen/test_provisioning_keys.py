@@ -2,7 +2,8 @@
 
 Every test's docstring names where its key names and values were checked: the vendor's manual or an
 open-source provisioning template (repository and path). The fixture's phones: Anna (101) has a Yealink,
-a Polycom and a baresip softphone; account 104 has a Grandstream and a Snom, and gets a user here.
+a Polycom, a Fanvil and a baresip softphone; account 104 has a Grandstream, a Snom and a Cisco MPP, and gets a
+user here. The Fanvil and Cisco key syntaxes are tested in test_provisioning_vendors.py, with their sources.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ YEALINK = "provisioning/001565aabb01.cfg"
 GRANDSTREAM = "provisioning/cfg000b82aabb02.xml"
 POLYCOM = "provisioning/phone0004f2aabb03.cfg"
 SNOM = "provisioning/000413aabb04.xml"
+FANVIL = "provisioning/0c383eaabb08.cfg"
+CISCO = "provisioning/00562baabb09.xml"
 BARESIP = "provisioning/baresip/dev-05/accounts"
-PHONES = [YEALINK, GRANDSTREAM, POLYCOM, SNOM]
+PHONES = [YEALINK, GRANDSTREAM, POLYCOM, SNOM, FANVIL, CISCO]
 
 
 def render_with_keys(*keys: KeyInfo) -> dict[str, str]:
@@ -52,6 +55,16 @@ def snom_fkeys(files: dict[str, str]) -> list[ElementTree.Element]:
     return root.findall("functionKeys/fkey")
 
 
+def fanvil_fkeys(files: dict[str, str]) -> list[ElementTree.Element]:
+    return ElementTree.fromstring(files[FANVIL]).findall("dsskey/dssSide/Fkey")
+
+
+def cisco_line_keys(files: dict[str, str]) -> dict[str, str | None]:
+    root = ElementTree.fromstring(files[CISCO])
+    return {child.tag: child.text for child in root
+            if child.tag.startswith(("Extension_", "Short_Name_", "Extended_Function_"))}
+
+
 # --- Every vendor -------------------------------------------------------------------------------------------------
 
 
@@ -59,7 +72,8 @@ def test_users_without_keys_render_no_key_settings() -> None:
     """No user has keys in the fixture: no key setting of any vendor appears, and the files are those of before.
 
     Key names as in the vendor tests below: Yealink ``linekey.N.*``, Grandstream P301-P329 and P353-P396,
-    Polycom ``attendant.*``/``softkey.*``/``feature.*``, Snom ``<functionKeys>``. The golden files
+    Polycom ``attendant.*``/``softkey.*``/``feature.*``, Snom ``<functionKeys>``; Fanvil and Cisco MPP keep
+    only position 1, the account's own line key, labelled (test_provisioning_vendors.py). The golden files
     (tests/config_gen/golden/provisioning) pin the bytes.
     """
     key_p_values = {f"P{n}" for n in [*range(301, 330), *range(353, 397)]}
@@ -69,6 +83,10 @@ def test_users_without_keys_render_no_key_settings() -> None:
         assert not key_p_values & set(grandstream_values(files))
         assert list(polycom_elements(files)) == ["reg"]
         assert ElementTree.fromstring(files[SNOM]).find("functionKeys") is None
+        assert [(f.get("index"), f.findtext("Type"), f.findtext("Value")) for f in fanvil_fkeys(files)] == [
+            ("1", "2", "SIP1")]
+        assert cisco_line_keys(files) == {"Extension_1_": "1", "Short_Name_1_": "Back office",
+                                          "Extended_Function_1_": None}
 
 
 def test_a_none_key_renders_nothing_on_any_phone() -> None:
@@ -98,8 +116,11 @@ def test_a_label_that_closes_the_element_stays_text(path: str) -> None:
     XML escaping per the XML formats the vendors document: Grandstream ``<gs_provision>`` P-values
     (fusionpbx/fusionpbx resources/templates/provision/grandstream/gxp21xx/{$mac}.xml), Polycom attributes
     (fusionpbx/fusionpbx resources/templates/provision/polycom/6.x/{$mac}.cfg), Snom ``<fkey label="...">``
-    (https://service.snom.com/display/wiki/%3CfunctionKeys%3E+tag); Yealink's ``key = value`` runs to the end of
-    the line (wazo-platform/wazo-provd-plugins plugins/wazo_yealink/v87/common.py).
+    (https://service.snom.com/display/wiki/%3CfunctionKeys%3E+tag), Fanvil ``<Fkey><Title>``
+    (wazo-platform/wazo-provd-plugins plugins/wazo_fanvil/common/templates/base-new.tpl), Cisco MPP
+    ``<Short_Name_N_>`` and the ``nme`` of ``<Extended_Function_N_>`` (fusionpbx/fusionpbx
+    resources/templates/provision/cisco/8841/{$mac}.xml); Yealink's ``key = value`` runs to the end of the line
+    (wazo-platform/wazo-provd-plugins plugins/wazo_yealink/v87/common.py).
     """
     hostile = 'Bruno </fkey><x> & "co"'
     files = render_with_keys(KeyInfo(1, "blf", "102", hostile))
@@ -112,6 +133,13 @@ def test_a_label_that_closes_the_element_stays_text(path: str) -> None:
         elements = polycom_elements(files)
         assert list(elements) == ["reg", "attendant"]
         assert elements["attendant"]["attendant.resourceList.1.label"] == hostile
+    elif path == FANVIL:
+        (fkey,) = fanvil_fkeys(files)
+        assert [(child.tag, child.text) for child in fkey] == [("Type", "1"), ("Value", "102@1/ba"), ("Title", hostile)]
+    elif path == CISCO:
+        assert cisco_line_keys(files) == {
+            "Extension_1_": "Disabled", "Short_Name_1_": hostile,
+            "Extended_Function_1_": f"fnc=blf+sd;sub=102@pbx.acme.example;ext=102@pbx.acme.example;nme={hostile}"}
     else:
         (fkey,) = snom_fkeys(files)
         assert fkey.get("label") == hostile

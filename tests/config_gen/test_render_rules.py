@@ -245,6 +245,8 @@ def test_provisioning_files_per_device_and_vendor() -> None:
         "provisioning/0004f2aabb03.cfg",
         "provisioning/phone0004f2aabb03.cfg",
         "provisioning/000413aabb04.xml",
+        "provisioning/0c383eaabb08.cfg",
+        "provisioning/00562baabb09.xml",
         "provisioning/baresip/dev-05/accounts",
         # dev-06's account is inactive and dev-07 has none: no files.
     ])
