@@ -22,11 +22,17 @@ if TYPE_CHECKING:  # the renderer modules define them; importing them here would
 class RenderOptions:
     """Deployment facts that are not organization data (from settings)."""
 
-    # Asterisk transports: (name, protocol, bind address "host:port").
+    # Asterisk transports: (name, protocol, bind address "host:port"). A ws/wss one is served by the HTTP server.
     asterisk_transports: tuple[tuple[str, str, str], ...] = (
         ("transport-udp", "udp", "0.0.0.0:5060"),
         ("transport-wss", "wss", "0.0.0.0:8089"),
     )
+    # Asterisk's HTTP server (http.conf), which carries the WebSocket transport: "host:port", None: off.
+    asterisk_http_bind: str | None = "0.0.0.0:8089"
+    # Its TLS certificate and key (PEM files on the Asterisk host; the key may sit in the certificate's file),
+    # also presented by DTLS; with them it serves wss, without plain ws (and DTLS generates its certificate).
+    asterisk_tls_cert_file: str | None = "/etc/asterisk/keys/asterisk.crt"
+    asterisk_tls_private_key: str | None = "/etc/asterisk/keys/asterisk.key"
     # Kamailio listen address used in provisioning when the org has no proxy.
     registrar_port: int = 5060
     registration_interval: int = 600

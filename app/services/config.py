@@ -84,10 +84,15 @@ def organization_dir(settings: Settings, organization: Organization) -> Path:
 def render_options(settings: Settings) -> RenderOptions:
     transports = [("transport-udp", "udp", settings.asterisk_udp_bind)]
     if settings.asterisk_wss_bind:
-        transports.append(("transport-wss", "wss", settings.asterisk_wss_bind))
+        # Served by Asterisk's HTTP server at that address: TLS (wss) with a certificate, plain ws without.
+        protocol = "wss" if settings.asterisk_tls_cert_file else "ws"
+        transports.append((f"transport-{protocol}", protocol, settings.asterisk_wss_bind))
     return RenderOptions(asterisk_transports=tuple(transports), registrar_port=settings.registrar_port,
                          config_root=str(settings.config_dir.resolve()), mailcmd=settings.asterisk_mailcmd,
-                         polycom_firmware=settings.polycom_firmware)
+                         polycom_firmware=settings.polycom_firmware,
+                         asterisk_http_bind=settings.asterisk_wss_bind or None,
+                         asterisk_tls_cert_file=settings.asterisk_tls_cert_file,
+                         asterisk_tls_private_key=settings.asterisk_tls_private_key)
 
 
 @dataclass(frozen=True, slots=True)
