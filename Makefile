@@ -28,6 +28,7 @@ test: $(STAMP) system-packages
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench.apply_bench
 	$(VENV)/bin/python -m bench.users_bench
+	$(VENV)/bin/python -m bench.webhooks_bench
 
 # The API throughput benchmark needs wrk (Debian package), installed here when run as root.
 bench-api: $(STAMP)

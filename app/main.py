@@ -25,11 +25,12 @@ from app.core.settings import Settings, get_settings
 from app.routers import (api_keys, audit, auth, conferences, config, devices, dids, forwarding, groups, health,
                          inbound_rules, ivr_menus, keys, office_hours, options, organizations, outbound_routes, provisioning,
                          roles, sip_accounts, sip_credentials, trunks, user_import, users, voicemail,
-                         welcome_email)
+                         webhooks, welcome_email)
 from app.routers.docs import install_docs
 from app.services.auth import LoginQueue
 from app.services.bootstrap import ensure_bootstrap
 from app.services.reconcile import reconcile_all
+from app.services.webhook_worker import WebhookWorker
 
 log = logging.getLogger("centralino")
 
@@ -43,7 +44,7 @@ Authenticate with `POST /api/v1/auth/token` (OAuth2 password flow) or an API key
 
 TAGS = ("auth", "api-keys", "organizations", "roles", "users", "groups", "sip-accounts", "devices", "dids",
         "inbound-rules", "office-hours", "conferences", "ivr-menus", "trunks", "outbound-routes", "config", "audit",
-        "operations")
+        "webhooks", "operations")
 EXPOSED_HEADERS = ["ETag", "Location", "WWW-Authenticate", "X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.password_hasher = PasswordHasher(settings.password_hash_concurrency)
         app.state.login_queue = LoginQueue(settings.login_max_in_flight)
         app.state.principal_cache = PrincipalCache()
+        worker = None
         try:
             if app.state.bootstrap:
                 async for session in session_scope(app.state.sessionmaker):
@@ -103,8 +105,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # A process killed mid-apply may have left files the database does not know: put disk and
             # database back in agreement before serving.
             await reconcile_all(app.state.sessionmaker, settings, app.state.secret_box)
+            if settings.webhook_worker:
+                worker = app.state.webhook_worker = WebhookWorker(app.state.sessionmaker, settings,
+                                                                  app.state.secret_box)
+                app.state.wake_webhooks = worker.wake
+                worker.start()
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             app.state.password_hasher.close()
             await engine.dispose()
 
@@ -131,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                roles.router, user_import.router, users.router, forwarding.router, voicemail.router, options.router,
                keys.router, welcome_email.router, sip_credentials.router, groups.router, sip_accounts.router, devices.router, dids.router, dids.user_router,
                inbound_rules.router, office_hours.router, conferences.router, ivr_menus.router, trunks.router,
-               outbound_routes.router, config.router, audit.router, provisioning.router, health.router)
+               outbound_routes.router, config.router, audit.router, webhooks.router, provisioning.router, health.router)
     for router in routers:
         app.include_router(router)
     # Path patterns and their methods, for the Allow header of a 405.

@@ -134,6 +134,7 @@ def settings(database_url, tmp_path) -> Settings:
         bootstrap_admin_password=BOOTSTRAP_PASSWORD,
         login_failure_delay=0.0,
         config_dir=tmp_path / "generated",
+        webhook_worker=False,  # the webhook tests start it; elsewhere it would only poll in the background
     )
 
 

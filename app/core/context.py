@@ -44,6 +44,8 @@ def transaction_mode(request: Request) -> str:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: its writes commit on success and roll back on error."""
     async for session in session_scope(request.app.state.sessionmaker, mode=transaction_mode(request)):
+        # Webhook events committed by this request wake this process's delivery worker (see services.outbox).
+        session.info["wake_webhooks"] = getattr(request.app.state, "wake_webhooks", None)
         yield session
 
 

@@ -43,6 +43,10 @@ class Metrics:
         self.pending_organizations = Gauge("centralino_config_pending_organizations",
                                            "Organizations with changes not applied yet (at scrape time)",
                                            registry=self.registry)
+        self.webhook_queue = Gauge("centralino_webhook_queue_depth", "Webhook deliveries waiting to be sent "
+                                   "(at scrape time)", registry=self.registry)
+        self.webhook_lag = Gauge("centralino_webhook_delivery_lag_seconds", "Age of the oldest webhook delivery "
+                                 "waiting to be sent (0: none waits)", registry=self.registry)
         self.login_failures = Counter("centralino_login_failures", "Refused logins (401 from the token endpoint)",
                                       registry=self.registry)
 

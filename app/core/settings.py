@@ -91,7 +91,14 @@ class Settings(BaseSettings):
     asterisk_udp_bind: str = "0.0.0.0:5060"
     # Asterisk's manager interface, ami://user:secret@host:5038: live state (users' status) is pushed there.
     asterisk_ami_url: str | None = None
+    # Where Asterisk's HTTP server (http.conf) listens for browsers (webrtc accounts), "host:port": it carries the
+    # WebSocket SIP transport at /ws. Empty: no WebSocket transport, and the HTTP server off.
     asterisk_wss_bind: str | None = "0.0.0.0:8089"
+    # Its TLS certificate and private key, absolute PEM paths on the Asterisk host (no key: it is in the
+    # certificate's file): with them it serves wss:// and DTLS presents them; without, plain ws:// (local tests,
+    # or behind a proxy that terminates TLS) and DTLS generates its own certificate.
+    asterisk_tls_cert_file: str | None = Field(default=None, max_length=500, pattern=r"^/[^\r\n]*$")
+    asterisk_tls_private_key: str | None = Field(default=None, max_length=500, pattern=r"^/[^\r\n]*$")
     # The WebSocket URL browsers and CRMs (Odoo's ws_server) are told to register over, e.g.
     # wss://pbx.example.com:8089/ws; unset, sip-credentials gives none.
     websocket_url: str | None = None
@@ -103,6 +110,19 @@ class Settings(BaseSettings):
     # server offers one; unset, the master file names none and phones keep their firmware.
     polycom_firmware: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
     provisioning_rate_limit_per_minute: int = 60
+
+    # Webhooks: each API process runs a delivery worker. Private, loopback and reserved targets are refused
+    # (server-side request forgery) unless allowed; attempts back off exponentially with jitter, a delivery
+    # fails after its last attempt, and a subscription failing that many attempts in a row is disabled.
+    webhook_worker: bool = True
+    webhooks_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=50)
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_disable_after_failures: int = Field(default=50, ge=1)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_concurrency: int = Field(default=8, ge=1, le=100)
 
     # Outgoing mail (welcome e-mails). No host: mail is not configured, and sending answers 503.
     smtp_host: str | None = None
@@ -137,6 +157,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("asterisk_tls_cert_file", "asterisk_tls_private_key", mode="before")
+    @classmethod
+    def _blank_path_is_none(cls, value: object) -> object:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _tls_key_needs_its_certificate(self) -> Settings:
+        if self.asterisk_tls_private_key and not self.asterisk_tls_cert_file:
+            raise ValueError("CENTRALINO_ASTERISK_TLS_PRIVATE_KEY needs CENTRALINO_ASTERISK_TLS_CERT_FILE")
+        return self
 
     @field_validator("smtp_from")
     @classmethod

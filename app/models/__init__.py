@@ -21,8 +21,9 @@ from app.models.sip_accounts import SipAccount
 from app.models.trunks import OutboundRoute, Trunk
 from app.models.users import User
 from app.models.voicemail import VoicemailGreeting
+from app.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = ["ApiKey", "AuditEntry", "Conference", "ConfigRevision", "ConfigState", "DestinationReference", "Device",
            "Did", "Group", "GroupMember", "IdempotencyRecord", "InboundRule", "IvrGreeting", "IvrMenu",
            "LoginThrottle", "OfficeHours", "Organization", "OutboundRoute", "Role", "SipAccount", "Trunk", "User",
-           "UserForwarding", "UserKeys", "UserOptions", "VoicemailGreeting"]
+           "UserForwarding", "UserKeys", "UserOptions", "VoicemailGreeting", "WebhookDelivery", "WebhookSubscription"]

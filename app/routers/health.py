@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -13,7 +14,8 @@ from sqlalchemy import func, select, text
 
 from app.core.db import MODE, READ
 from app.core.errors import problem_response, problem_responses
-from app.models import ConfigState
+from app.models import ConfigState, WebhookDelivery
+from app.models.webhooks import DeliveryStatus
 from app.models.base import ApiModel
 
 router = APIRouter(tags=["operations"])
@@ -65,7 +67,7 @@ def _writable_directory(path: Path) -> bool:
                        **problem_responses(401)})
 async def metrics(request: Request) -> Response:
     """Request counts and latency by route template and status, apply durations and revisions published,
-    organizations with changes pending, refused logins. Open unless `CENTRALINO_METRICS_TOKEN` is set; then
+    organizations with changes pending, webhook queue depth and delivery lag, refused logins. Open unless `CENTRALINO_METRICS_TOKEN` is set; then
     scrapers send it as `Authorization: Bearer <token>`."""
     state = request.app.state
     token = state.settings.metrics_token
@@ -78,5 +80,15 @@ async def metrics(request: Request) -> Response:
         connection = await connection.execution_options(**{MODE: READ})
         pending = (await connection.execute(
             select(func.count()).select_from(ConfigState).where(ConfigState.pending_changes > 0))).scalar_one()
+        waiting, oldest = (await connection.execute(
+            select(func.count(), func.min(WebhookDelivery.created_at))
+            .where(WebhookDelivery.status == DeliveryStatus.pending.value))).one()
     state.metrics.pending_organizations.set(pending)
+    state.metrics.webhook_queue.set(waiting)
+    state.metrics.webhook_lag.set(max(0.0, (datetime.now(UTC) - _aware(oldest)).total_seconds()) if oldest else 0.0)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _aware(moment: datetime) -> datetime:
+    # An aggregate bypasses the column type: SQLite hands back a naive (UTC) value.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from app.core.context import Context
 from app.core.pagination import ListParams, apply_sort, paginate
 from app.models import AuditEntry
-from app.services import config_state
+from app.services import config_state, outbox
 
 _SECRET_MARKERS = ("password", "pin", "secret", "key_hash", "token", "encrypted")
 MASK = "***"
@@ -44,19 +44,27 @@ def snapshot(row: Any, exclude: tuple[str, ...] = ("created_at", "updated_at", "
 async def record(ctx: Context, action: str, resource_type: str, resource_id: Any, *,
                  before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
                  config_change: bool = False, organization_id: uuid.UUID | None = None) -> None:
-    """Add an audit entry to the current transaction (so it exists only if the change commits)."""
+    """Add an audit entry to the current transaction (so it exists only if the change commits), and the change's
+    webhook event to the outbox."""
     principal = ctx.principal
     organization_id = organization_id or principal.organization_id
     if config_change:
         config_state.note_change(ctx.session, organization_id)
+    masked_after = mask_secrets(after)
     ctx.session.add(AuditEntry(
         organization_id=organization_id,
         actor_type=principal.kind, actor_id=principal.id, actor_name=principal.name,
         action=action, resource_type=resource_type,
         resource_id=str(resource_id) if resource_id is not None else None,
-        before=mask_secrets(before), after=mask_secrets(after),
+        before=mask_secrets(before), after=masked_after,
         request_id=ctx.request_id, config_change=config_change,
     ))
+    outbox.note(ctx.session, organization_id, action, resource_type, resource_id, masked_after, _actor(ctx))
+
+
+def _actor(ctx: Context) -> dict[str, Any]:
+    principal = ctx.principal
+    return {"type": principal.kind, "id": str(principal.id), "name": principal.name}
 
 
 async def list_entries(ctx: Context, params: ListParams, *, resource_type: str | None, resource_id: str | None,
@@ -97,3 +105,7 @@ async def record_many(ctx: Context, entries: list[dict[str, Any]]) -> None:
     if any(e["config_change"] for e in entries):
         config_state.note_change(ctx.session, ctx.principal.organization_id)
     await ctx.session.execute(insert(AuditEntry), entries)
+    actor = _actor(ctx)
+    for entry in entries:
+        outbox.note(ctx.session, entry["organization_id"], entry["action"], entry["resource_type"],
+                    entry["resource_id"], entry["after"], actor)

@@ -91,6 +91,7 @@ TARGETS: dict[str | None, tuple[str, ...]] = {
     "inbound_rule": ("here", "other"),
     "schedule": ("here", "default", "other"),  # an office-hours schedule; the organization's `default`
     "trunk": ("here", "other"),  # with a username and a password
+    "webhook": ("here", "other"),  # a subscription to every event, with one delivery
     "route": ("here", "other"),  # an outbound route
     "conference": ("here", "other"),  # a conference room
     "ivr_menu": ("here", "other"),  # with a greeting
@@ -639,6 +640,27 @@ MATRIX: dict[str, Row] = {
         admin="403 | 403 | 200 404",
         manager="403", user="403", readonly="403"),
 
+    # --- webhooks: organization-wide, scope 'all' even to read (subscriptions see every change) -----------------
+    "POST /api/v1/webhooks": Row(None,
+        owner="403 | 403 | 201", admin="403 | 403 | 201", manager="403", user="403", readonly="403"),
+    "GET /api/v1/webhooks/events": Row(None,
+        owner="403 | 403 | 200", admin="403 | 403 | 200", manager="403", user="403", readonly="403 | 403 | 200"),
+    "GET /api/v1/webhooks": Row("webhook",
+        owner="403 | 403 | seen hidden", admin="403 | 403 | seen hidden", manager="403", user="403",
+        readonly="403 | 403 | seen hidden"),
+    "GET /api/v1/webhooks/{webhook_id}": Row("webhook",
+        owner="403 | 403 | 200 404", admin="403 | 403 | 200 404", manager="403", user="403",
+        readonly="403 | 403 | 200 404"),
+    "PATCH /api/v1/webhooks/{webhook_id}": Row("webhook",
+        owner="403 | 403 | 200 404", admin="403 | 403 | 200 404", manager="403", user="403", readonly="403"),
+    "DELETE /api/v1/webhooks/{webhook_id}": Row("webhook",
+        owner="403 | 403 | 204 404", admin="403 | 403 | 204 404", manager="403", user="403", readonly="403"),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": Row("webhook",
+        owner="403 | 403 | 200 404", admin="403 | 403 | 200 404", manager="403", user="403",
+        readonly="403 | 403 | 200 404"),
+    "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": Row("webhook",
+        owner="403 | 403 | 202 404", admin="403 | 403 | 202 404", manager="403", user="403", readonly="403"),
+
     # --- outbound routes: read with outbound_routes.read, changed with scope 'all' ----------------------------
     # Through the target trunk (a trunk of another organization in the body is a 422).
     "POST /api/v1/outbound-routes": Row("trunk",
@@ -789,6 +811,8 @@ DIDS = "/api/v1/dids"
 INBOUND_RULES = "/api/v1/inbound-rules"
 SCHEDULES = "/api/v1/office-hours"
 TRUNKS = "/api/v1/trunks"
+WEBHOOKS = "/api/v1/webhooks"
+WEBHOOK_URL = "https://93.184.215.14/hook"  # a public address, no DNS needed (nothing is sent: no worker runs)
 ROUTES = "/api/v1/outbound-routes"
 CONFERENCES = "/api/v1/conferences"
 IVR_MENUS = "/api/v1/ivr-menus"
@@ -802,7 +826,7 @@ PATH_PARAMETERS: dict[str | None, tuple[str, ...]] = {
     "member": ("group_id", "user_id"), "group": ("group_id",), "role": ("role_id",), "api_key": ("key_id",),
     "organization": ("organization_id",), "revision": ("number", "base", "other"), "revision_file": ("number", "path"),
     "did": ("did_id",), "inbound_rule": ("rule_id",), "schedule": ("schedule_id",), "trunk": ("trunk_id",),
-    "route": ("route_id",), "user_did": ("user_id", "did_id"),
+    "route": ("route_id",), "user_did": ("user_id", "did_id"), "webhook": ("webhook_id", "delivery_id"),
     "user_greeting": ("user_id", "greeting_id"), "conference": ("conference_id",),
     "ivr_menu": ("menu_id",),
 }
@@ -902,6 +926,9 @@ BODIES = {
     "PATCH /api/v1/office-hours/{schedule_id}": lambda target: {"timezone": "Europe/Rome"},
     "POST /api/v1/trunks": lambda target: {"name": unique("carrier"), "host": "sip.carrier.example"},
     "PATCH /api/v1/trunks/{trunk_id}": lambda target: {"max_channels": 10},
+    "POST /api/v1/webhooks": lambda target: {"url": WEBHOOK_URL, "events": ["*"]},
+    "PATCH /api/v1/webhooks/{webhook_id}": lambda target: {"description": "CRM"},
+    "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": None,
     "POST /api/v1/outbound-routes": lambda target: {"name": unique("Route"), "patterns": ["_0X."],
                                                     "trunks": [target["trunk_id"]]},
     "PATCH /api/v1/outbound-routes/{route_id}": lambda target: {"priority": 50},
@@ -942,6 +969,7 @@ class World:
     inbound_rules: dict = field(default_factory=dict)  # here, other
     schedules: dict = field(default_factory=dict)  # here, default, other
     trunks: dict = field(default_factory=dict)  # here, other
+    webhooks: dict = field(default_factory=dict)  # here, other: {"webhook_id", "delivery_id"}
     routes: dict = field(default_factory=dict)  # here, other
     free_dids: dict = field(default_factory=dict)  # self ... other: a free number of the user's organization, lazily
     conferences: dict = field(default_factory=dict)  # here, other
@@ -1001,6 +1029,7 @@ class World:
             self.dids[column] = {"id": self.inbound_rules[column]["did_id"]}
             self.schedules[column] = await self._new_schedule(column)
             self.trunks[column] = await self._new_trunk(column)
+            self.webhooks[column] = await self._new_webhook(column)
             self.routes[column] = await self._new_route(column)
             self.conferences[column] = await self._new_conference(column)
             self.ivr_menus[column] = await self._new_ivr_menu(column)
@@ -1049,6 +1078,14 @@ class World:
         body = {"name": unique("telco"), "host": "sip.carrier.example", "username": "4822100200",
                 "password": "s3cret-Line"}
         return _ok(await self.api.post(TRUNKS, json=body, headers=self._headers_for(column)))
+
+    async def _new_webhook(self, column: str) -> dict:
+        """A subscription to every event, and a change (a new group) so that it has a delivery."""
+        headers = self._headers_for(column)
+        hook = _ok(await self.api.post(WEBHOOKS, json={"url": WEBHOOK_URL, "events": ["*"]}, headers=headers))
+        _ok(await self.api.post(GROUPS, json={"name": unique("Hooked")}, headers=headers))
+        deliveries = _ok(await self.api.get(f"{WEBHOOKS}/{hook['id']}/deliveries", headers=headers), 200)
+        return {"webhook_id": hook["id"], "delivery_id": deliveries["items"][0]["id"], "id": hook["id"]}
 
     async def _new_route(self, column: str) -> dict:
         body = {"name": unique("National"), "patterns": ["_0X."], "trunks": [self.trunks[column]["id"]]}
@@ -1145,6 +1182,8 @@ class World:
         if kind == "trunk":
             trunk_id = (await self._new_trunk(column) if fresh else self.trunks[column])["id"]
             return {"trunk_id": trunk_id, "id": trunk_id}
+        if kind == "webhook":
+            return await self._new_webhook(column) if fresh else self.webhooks[column]
         if kind == "route":
             route_id = (await self._new_route(column) if fresh else self.routes[column])["id"]
             return {"route_id": route_id, "id": route_id}
