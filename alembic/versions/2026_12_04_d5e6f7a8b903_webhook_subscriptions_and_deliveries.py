@@ -63,7 +63,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries'))
     )
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
-        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_pending', ['id'], unique=False,
+                              postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
         batch_op.create_index('ix_webhook_deliveries_order', ['subscription_id', 'resource_key', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_organization_id'), ['organization_id'], unique=False)
 
@@ -73,7 +74,7 @@ def downgrade() -> None:
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_deliveries_organization_id'))
         batch_op.drop_index('ix_webhook_deliveries_order')
-        batch_op.drop_index('ix_webhook_deliveries_due')
+        batch_op.drop_index('ix_webhook_deliveries_pending')
 
     op.drop_table('webhook_deliveries')
     with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:

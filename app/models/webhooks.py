@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field as PydanticField, StringConstraints
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import ApiModel, Page, RequestBody, TenantRow, json_field, optional_timestamp_field, \
@@ -52,7 +52,10 @@ class WebhookDelivery(SQLModel, table=True):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # The worker's claim walks pending rows in id order: a partial index keeps that cheap however many
+        # delivered rows pile up (without it the claim grew with the log: 10,000 events took minutes).
+        Index("ix_webhook_deliveries_pending", "id", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
         Index("ix_webhook_deliveries_order", "subscription_id", "resource_key", "id"),
     )
 

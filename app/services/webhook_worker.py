@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from app.core.db import session_scope
 from app.core.security import SecretBox
@@ -133,23 +132,36 @@ class WebhookWorker:
         return len(claimed)
 
     async def _claim(self, batch: int) -> list[_Claimed]:
+        """Lease up to ``batch`` due rows, each the first pending one of its subscription and resource.
+
+        Three small indexed queries rather than one anti-join over the whole table (whose plan grew with the
+        delivery log): due candidates in id order, the first pending id of each candidate's resource, then
+        the lock and the lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL re-checks rows another worker took).
+        """
         now = datetime.now(UTC)
         lease = timedelta(seconds=self.settings.webhook_timeout_seconds * 3 + 30)
-        earlier = aliased(WebhookDelivery)
-        due = (select(WebhookDelivery.id)
-               .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-               .where(WebhookDelivery.status == DeliveryStatus.pending.value, WebhookDelivery.next_attempt_at <= now,
-                      or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-                      WebhookSubscription.active.is_(True),
-                      ~exists().where(earlier.subscription_id == WebhookDelivery.subscription_id,
-                                      earlier.resource_key == WebhookDelivery.resource_key,
-                                      earlier.id < WebhookDelivery.id,
-                                      earlier.status == DeliveryStatus.pending.value))
-               .order_by(WebhookDelivery.id).limit(batch))
+        free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
+        pending = WebhookDelivery.status == DeliveryStatus.pending.value
         async for session in session_scope(self.sessionmaker):
+            candidates = (await session.execute(
+                select(WebhookDelivery.id, WebhookDelivery.subscription_id, WebhookDelivery.resource_key)
+                .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+                .where(pending, WebhookDelivery.next_attempt_at <= now, free, WebhookSubscription.active.is_(True))
+                .order_by(WebhookDelivery.id).limit(batch * 4))).all()
+            if not candidates:
+                return []
+            heads = {(subscription, key): first for subscription, key, first in (await session.execute(
+                select(WebhookDelivery.subscription_id, WebhookDelivery.resource_key, func.min(WebhookDelivery.id))
+                .where(pending, WebhookDelivery.subscription_id.in_({c.subscription_id for c in candidates}),
+                       WebhookDelivery.resource_key.in_({c.resource_key for c in candidates}))
+                .group_by(WebhookDelivery.subscription_id, WebhookDelivery.resource_key))).all()}
+            wanted = [c.id for c in candidates if heads.get((c.subscription_id, c.resource_key)) == c.id][:batch]
+            if not wanted:
+                return []
+            lock = select(WebhookDelivery.id).where(WebhookDelivery.id.in_(wanted), pending, free)
             if session.bind.dialect.name == "postgresql":
-                due = due.with_for_update(of=WebhookDelivery, skip_locked=True)
-            ids = list((await session.execute(due)).scalars())
+                lock = lock.with_for_update(skip_locked=True)
+            ids = list((await session.execute(lock)).scalars())
             if not ids:
                 return []
             await session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
