@@ -41,6 +41,43 @@ def normalize_mac(value: object) -> object:
 MacAddress = Annotated[str, BeforeValidator(normalize_mac), PydanticField(examples=["00:15:65:AA:BB:CC"])]
 
 
+# The models each vendor makes, as they are written on the phone (case ignored). A model another vendor makes is
+# refused: the file would be written in the wrong format.
+_MODELS = {
+    DeviceVendor.yealink: r"(SIP-)?T\d{2}[A-Z]{0,3}|CP\d{3,4}[A-Z]?|VP\d{2}[A-Z]?|W\d{2}[A-Z]{0,2}|MP\d{2}|AX\d{2}[A-Z]?",
+    DeviceVendor.grandstream: r"(GXP|GRP|GXV|GAC|WP|DP|HT)\d{3,4}[A-Z]{0,2}",
+    DeviceVendor.polycom: r"(VVX|CCX|TRIO|EDGE ?[BE]|SOUNDPOINT ?IP|SPIP|IP) ?\d{2,4}[A-Z]?",
+    DeviceVendor.snom: r"(SNOM)?(D\d{3}[A-Z]?|[37]\d{2}|8[27]0|M\d{2,3}[A-Z]?|C\d{3}|PA1)",
+    DeviceVendor.fanvil: r"[XHIV]\d{1,3}[A-Z]{0,4}(-?PRO)?",
+    DeviceVendor.cisco_mpp: r"(CP-)?(68|78|88)\d{2}[A-Z]?(-3PCC)?(-[A-Z]+)?",
+}
+# The MAC prefixes (OUI) each vendor is known to use; others only warn (OEM phones exist). Cisco has too many.
+_OUIS = {
+    DeviceVendor.yealink: ("001565", "805ec0", "805e0c", "249ad8", "44dbd2"),
+    DeviceVendor.grandstream: ("000b82", "c074ad", "ec74d7"),
+    DeviceVendor.polycom: ("0004f2", "64167f", "482567"),
+    DeviceVendor.snom: ("000413",),
+    DeviceVendor.fanvil: ("0c383e",),
+}
+
+
+def model_problem(vendor: str, model: str | None) -> str | None:
+    """Why ``model`` is not a model of ``vendor`` (None: it is, or no model was given)."""
+    pattern = _MODELS.get(vendor)
+    if model is None or pattern is None or re.fullmatch(pattern, model.strip().upper()):
+        return None
+    return f"{vendor} makes no phone called {model!r}"
+
+
+def mac_warnings(vendor: str, mac: str | None) -> list[str]:
+    """A warning when the MAC's prefix is not one the vendor is known to use (not an error: OEM phones exist)."""
+    known = _OUIS.get(vendor)
+    if mac is None or known is None or mac[:6] in known:
+        return []
+    return [f"MAC {mac} does not start with a prefix {vendor} is known to use ({', '.join(known)}): check it "
+            "(an OEM phone may be right)"]
+
+
 class Device(TenantRow, table=True):
     __tablename__ = "devices"
     __table_args__ = (UniqueConstraint("organization_id", "mac"),)
@@ -99,6 +136,8 @@ class DeviceWithUrl(DeviceRead):
     """A device with its secret provisioning URL, shown in this response only."""
 
     provisioning_url: str = PydanticField(description="Secret URL prefix the device fetches its file from; shown once")
+    warnings: list[str] = PydanticField(default_factory=list, description="What to check, e.g. a MAC whose prefix "
+                                                                         "the vendor is not known to use")
 
 
 class DeviceUpdated(DeviceRead):
@@ -107,6 +146,8 @@ class DeviceUpdated(DeviceRead):
     provisioning_url: str | None = PydanticField(
         default=None, description="The new secret URL when this change rotated it (the device now carries another "
                                   "account: the old URL stops working); null otherwise")
+    warnings: list[str] = PydanticField(default_factory=list, description="What to check, e.g. a MAC whose prefix "
+                                                                         "the vendor is not known to use")
 
 
 class DevicePage(Page[DeviceRead]):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field as PydanticField, model_validator
+from pydantic import Field as PydanticField, StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
 
 from app.core.validation import HostPort, Name, PermissionLevel, SipDomain, Slug, StrictInt, TimeZone
@@ -27,6 +27,9 @@ class Organization(SQLModel, table=True):
     # What phones authenticate with: the extension, or the account's Auth ID (organizations made before this
     # setting existed keep auth_id: their phones are configured so).
     sip_username_mode: str = Field(default="extension", max_length=10)
+    # HTTP credentials phones must give the provisioning server besides their token (None: the token alone).
+    provisioning_username: str | None = Field(default=None, max_length=64)
+    provisioning_password_encrypted: str | None = Field(default=None, max_length=500)
     extension_min: int = 100
     extension_max: int = 999
     default_permission_level: int = 10
@@ -53,6 +56,7 @@ class OrganizationRef:
     sip_domain: str
     sip_proxy: str | None
     sip_username_mode: str
+    provisioning_username: str | None
     extension_min: int
     extension_max: int
     default_permission_level: int
@@ -73,6 +77,13 @@ class OrganizationRef:
 ORGANIZATION_FIELDS = tuple(OrganizationRef.__dataclass_fields__)
 # The table's columns in OrganizationRef's order, to select them beside a principal.
 ORGANIZATION_COLUMNS = tuple(Organization.__table__.c[name] for name in ORGANIZATION_FIELDS)
+
+
+# Printable, and nothing a Basic (":") or Digest ('"', "\\") header could not carry.
+ProvisioningUsername = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r'^[!#-9;-\[\]-~]+$'),
+                                 PydanticField(examples=["phones"])]
+ProvisioningPassword = Annotated[str, StringConstraints(min_length=12, max_length=128, pattern=r'^[ -~]+$'),
+                                 PydanticField(examples=["Provisioning-Secret-1"])]
 
 
 class OrganizationCreate(RequestBody):
@@ -119,6 +130,11 @@ class OrganizationUpdate(RequestBody):
     sip_username_mode: SipUsernameMode | None = PydanticField(
         default=None, description="Changing it changes every phone's credentials: re-provision the phones after the "
                                   "apply")
+    provisioning_username: ProvisioningUsername | None = PydanticField(
+        default=None, description="HTTP Digest/Basic user phones must give the provisioning server (with the "
+                                  "password); null removes the credentials")
+    provisioning_password: ProvisioningPassword | None = PydanticField(
+        default=None, description="Write-only: the provisioning server's HTTP password (stored encrypted)")
     extension_min: StrictInt | None = PydanticField(default=None, ge=1, le=99_999_999)
     extension_max: StrictInt | None = PydanticField(default=None, ge=1, le=99_999_999)
     default_permission_level: PermissionLevel | None = None
@@ -137,6 +153,8 @@ class OrganizationRead(ApiModel):
     sip_domain: str
     sip_proxy: str | None
     sip_username_mode: SipUsernameMode
+    provisioning_username: str | None = PydanticField(
+        default=None, description="The provisioning server's HTTP user (never the password); null: the token alone")
     extension_min: int
     extension_max: int
     default_permission_level: int

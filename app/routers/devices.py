@@ -11,7 +11,7 @@ from app.core.context import Context, require
 from app.core.http import IfMatch, check_if_match, set_etag
 from app.core.pagination import ListParamsDep
 from app.models.devices import (Device, DeviceCreate, DevicePage, DeviceRead, DeviceUpdate, DeviceUpdated,
-                                DeviceWithUrl)
+                                DeviceWithUrl, mac_warnings)
 from app.models.enums import DeviceVendor
 from app.routers.common import (CREATE_ERRORS, DELETE_ERRORS, ITEM_ERRORS, READ_ERRORS, WRITE_ERRORS, api_router,
                                 created)
@@ -41,7 +41,8 @@ async def create_device(payload: DeviceCreate, ctx: Writers, response: Response,
     async def create():
         device, token = await devices.create(ctx, payload)
         created(response, ctx.settings, f"/api/v1/devices/{device.id}", device)
-        return _read(device, DeviceWithUrl, provisioning_url=devices.provisioning_url(ctx.settings, token))
+        return _read(device, DeviceWithUrl, provisioning_url=devices.provisioning_url(ctx.settings, token),
+                     warnings=mac_warnings(device.vendor, device.mac))
 
     return await idem.run(ctx, 201, create, response)
 
@@ -76,7 +77,8 @@ async def update_device(device_id: uuid.UUID, payload: DeviceUpdate, ctx: Writer
     device, token = await devices.update(ctx, device, payload)
     set_etag(response, device)
     return _read(device, DeviceUpdated,
-                 provisioning_url=devices.provisioning_url(ctx.settings, token) if token is not None else None)
+                 provisioning_url=devices.provisioning_url(ctx.settings, token) if token is not None else None,
+                 warnings=mac_warnings(device.vendor, device.mac))
 
 
 @router.delete("/{device_id}", status_code=204, summary="Delete a device", responses=DELETE_ERRORS,

@@ -27,6 +27,7 @@ def _read(organization: Organization) -> OrganizationRead:
     return OrganizationRead.model_construct(
         id=organization.id, slug=organization.slug, name=organization.name, sip_domain=organization.sip_domain,
         sip_proxy=organization.sip_proxy, sip_username_mode=SipUsernameMode(organization.sip_username_mode),
+        provisioning_username=organization.provisioning_username,
         extension_min=organization.extension_min,
         extension_max=organization.extension_max, default_permission_level=organization.default_permission_level,
         timezone=organization.timezone, ring_timeout=organization.ring_timeout,

@@ -17,7 +17,7 @@ from app.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from app.core.pagination import ListParams, apply_sort, contains, paginate
 from app.core.settings import Settings
 from app.models import Device, Organization, SipAccount
-from app.models.devices import HARDWARE_VENDORS, DeviceCreate, DeviceUpdate
+from app.models.devices import HARDWARE_VENDORS, DeviceCreate, DeviceUpdate, model_problem
 from app.models.enums import DeviceVendor
 from app.services import audit
 from app.services.changes import delete_row, touch, update_row
@@ -70,6 +70,8 @@ async def create(ctx: Context, payload: DeviceCreate) -> tuple[Device, str]:
     """A device and its provisioning token (returned once)."""
     require_scope_all(ctx.principal, "Creating devices")
     errors = FieldErrors()
+    if problem := model_problem(payload.vendor, payload.model):
+        errors.add(["body", "model"], problem, "unknown_model")
     await _check_account(ctx, payload.sip_account_id, errors)
     errors.raise_if_any()
     await _check_mac_free(ctx, payload.mac)
@@ -126,6 +128,8 @@ async def update(ctx: Context, device: Device, payload: DeviceUpdate) -> tuple[D
     mac = changes["mac"] if "mac" in changes else device.mac
     if vendor in HARDWARE_VENDORS and mac is None:
         errors.add(["body", "mac"], f"a {vendor} phone needs its MAC address", "missing")
+    if problem := model_problem(vendor, changes["model"] if "model" in changes else device.model):
+        errors.add(["body", "model" if "model" in changes else "vendor"], problem, "unknown_model")
     relinked = changes.get("sip_account_id") not in (None, device.sip_account_id)
     if relinked:
         await _check_account(ctx, changes["sip_account_id"], errors)
@@ -178,18 +182,27 @@ def filename_of(device: Device) -> str | None:
 _SNOM_INDEX = re.compile(r"snom(?P<model>[A-Za-z0-9]{2,16})(?:-(?P<mac>[0-9A-Fa-f]{12}))?\.htm")
 
 
+async def find_by_token(session, token: str) -> tuple[Device, Organization] | None:
+    """The device whose provisioning token this is, and its organization."""
+    row = (await session.execute(select(Device, Organization).join(Organization, Organization.id == Device.organization_id)
+                                 .where(Device.provisioning_token_hash == hash_token(token)))).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def provisioning_file(session, settings, token: str, filename: str) -> bytes | None:
-    """The device's file from the LAST APPLIED revision, or None (unknown token, wrong file, never applied).
+    """The device's file from the LAST APPLIED revision, or None (unknown token, wrong file, never applied)."""
+    found = await find_by_token(session, token)
+    return device_file(settings, *found, token, filename) if found is not None else None
+
+
+def device_file(settings: Settings, device: Device, organization: Organization, token: str,
+                filename: str) -> bytes | None:
+    """One of the device's files, or None.
 
     Names match whatever the case of the MAC in them (phones and firmware differ; the files on disk keep
     one name). A Snom phone's index files (``snom<model>.htm``, ``snom<model>-<MAC>.htm``) are answered
     with a ``<setting-files>`` list naming its settings file behind the same token.
     """
-    row = (await session.execute(select(Device, Organization).join(Organization, Organization.id == Device.organization_id)
-                                 .where(Device.provisioning_token_hash == hash_token(token)))).first()
-    if row is None:
-        return None
-    device, organization = row
     files = device_files(device.vendor, device.mac, str(device.id))
     path = files.get(filename) or next((p for name, p in files.items() if name.lower() == filename.lower()), None)
     if path is not None:

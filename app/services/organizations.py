@@ -75,7 +75,8 @@ async def get(ctx: Context, organization_id: uuid.UUID) -> Organization:
 async def update(ctx: Context, organization: Organization, payload: OrganizationUpdate) -> Organization:
     """Change settings; a narrower extension range must still hold every number in use."""
     changes = payload.model_dump(exclude_unset=True)
-    nullable = {"sip_proxy", "parking_extension"}
+    _provisioning_credentials(ctx, organization, changes)
+    nullable = {"sip_proxy", "parking_extension", "provisioning_username", "provisioning_password_encrypted"}
     for name, value in changes.items():
         if value is None and name not in nullable:
             raise ValidationProblem.field(["body", name], "must not be null", "null")
@@ -106,6 +107,26 @@ async def update(ctx: Context, organization: Organization, payload: Organization
     await update_row(ctx, organization, changes, action="organization.update", resource=RESOURCE, config_change=True,
                      organization_id=organization.id)
     return organization
+
+
+def _provisioning_credentials(ctx: Context, organization: Organization, changes: dict) -> None:
+    """Turn the write-only password into its encrypted column; a user needs a password and the other way round
+    (null user: no credentials)."""
+    if "provisioning_username" not in changes and "provisioning_password" not in changes:
+        return
+    password = changes.pop("provisioning_password", None)
+    username = changes.get("provisioning_username", organization.provisioning_username)
+    if username is None:
+        if password is not None:
+            raise ValidationProblem.field(["body", "provisioning_username"], "A provisioning password needs a "
+                                          "provisioning username", "missing")
+        changes |= {"provisioning_username": None, "provisioning_password_encrypted": None}
+        return
+    if password is None and organization.provisioning_password_encrypted is None:
+        raise ValidationProblem.field(["body", "provisioning_password"], "A provisioning username needs a "
+                                      "provisioning password", "missing")
+    if password is not None:
+        changes["provisioning_password_encrypted"] = ctx.secret_box.encrypt(password)
 
 
 async def delete(ctx: Context, organization: Organization) -> None:

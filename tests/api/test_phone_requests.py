@@ -3,6 +3,9 @@ in upper or lower case; and never another device's file, whatever the case."""
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -74,3 +77,89 @@ async def test_a_device_never_gets_another_devices_file_in_any_case(api):
 
     for asked in ("805ec0112244.cfg", "805EC0112244.cfg", "805Ec0112244.CFG"):
         assert (await api.client.get(f"{base(mine)}{asked}")).status_code == 404, asked
+
+
+async def credentials(api, **body):
+    response = await api.patch("/api/v1/organization", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def digest_authorization(challenge: str, user: str, password: str, uri: str, method: str = "GET") -> str:
+    """An RFC 7616 Digest answer (MD5, qop=auth), as a phone computes it."""
+    import hashlib
+
+    params = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge.removeprefix("Digest ")))
+    md5 = lambda text: hashlib.md5(text.encode()).hexdigest()  # noqa: E731, S324
+    ha1, ha2 = md5(f"{user}:{params['realm']}:{password}"), md5(f"{method}:{uri}")
+    response = md5(f"{ha1}:{params['nonce']}:00000001:0a4f113b:auth:{ha2}")
+    return (f'Digest username="{user}", realm="{params["realm"]}", nonce="{params["nonce"]}", uri="{uri}", '
+            f'qop=auth, nc=00000001, cnonce="0a4f113b", response="{response}", algorithm=MD5')
+
+
+async def test_with_provisioning_credentials_a_phone_must_also_authenticate_by_digest_or_basic(api):
+    yealink = await phone(api, "yealink", "80:5e:c0:11:22:33")
+    await applied(api)
+    read = await credentials(api, provisioning_username="phones", provisioning_password="Provisioning-Secret-1")
+    path = f"{base(yealink)}805ec0112233.cfg"
+
+    challenged = await api.client.get(path)
+    digest = challenged.headers.get_list("www-authenticate")[0]
+    by_digest = await api.client.get(path, headers={
+        "Authorization": digest_authorization(digest, "phones", "Provisioning-Secret-1", path)})
+    basic = base64.b64encode(b"phones:Provisioning-Secret-1").decode()
+    by_basic = await api.client.get(path, headers={"Authorization": f"Basic {basic}"})
+    wrong = base64.b64encode(b"phones:wrong-password-123").decode()
+    refused = await api.client.get(path, headers={"Authorization": f"Basic {wrong}"})
+    other_uri = await api.client.get(path, headers={
+        "Authorization": digest_authorization(digest, "phones", "Provisioning-Secret-1", "/elsewhere")})
+
+    assert read["provisioning_username"] == "phones" and "Provisioning-Secret-1" not in json.dumps(read)
+    assert challenged.status_code == 401
+    assert [c.split()[0] for c in challenged.headers.get_list("www-authenticate")] == ["Digest", "Basic"]
+    assert by_digest.status_code == 200 and "account.1.user_name" in by_digest.text
+    assert by_basic.status_code == 200
+    assert refused.status_code == 401 and other_uri.status_code == 401
+    audit = (await api.get("/api/v1/audit-log", params={"action": "organization.update"})).text
+    assert "Provisioning-Secret-1" not in audit
+
+
+async def test_provisioning_credentials_come_in_pairs_and_null_removes_them(api):
+    yealink = await phone(api, "yealink", "80:5e:c0:11:22:33")
+    await applied(api)
+
+    alone = await api.patch("/api/v1/organization", json={"provisioning_password": "Provisioning-Secret-1"})
+    colon = await api.patch("/api/v1/organization", json={"provisioning_username": "a:b",
+                                                          "provisioning_password": "Provisioning-Secret-1"})
+    await credentials(api, provisioning_username="phones", provisioning_password="Provisioning-Secret-1")
+    removed = await credentials(api, provisioning_username=None)
+
+    assert alone.status_code == 422 and colon.status_code == 422
+    assert removed["provisioning_username"] is None
+    assert (await api.client.get(f"{base(yealink)}805ec0112233.cfg")).status_code == 200, "the token alone again"
+
+
+async def test_a_model_the_vendor_does_not_make_is_refused_naming_the_field(api):
+    user = await api.create_user(extension="next")
+    account = user["sip_account"]["id"]
+
+    wrong = await api.post("/api/v1/devices", json={"vendor": "snom", "mac": SNOM_MAC, "model": "T54W",
+                                                    "sip_account_id": account})
+    right = await api.post("/api/v1/devices", json={"vendor": "yealink", "mac": "80:5e:c0:11:22:33", "model": "T54W",
+                                                    "sip_account_id": account})
+    moved = await api.patch(f"/api/v1/devices/{right.json()['id']}", json={"vendor": "snom"})
+
+    assert [e["loc"] for e in wrong.json()["errors"]] == [["body", "model"]] and wrong.status_code == 422
+    assert right.status_code == 201 and right.json()["warnings"] == []
+    assert moved.status_code == 422 and [e["loc"] for e in moved.json()["errors"]] == [["body", "vendor"]]
+
+
+async def test_a_mac_with_another_vendors_prefix_warns_but_is_accepted(api):
+    user = await api.create_user(extension="next")
+
+    oem = await api.post("/api/v1/devices", json={"vendor": "snom", "mac": "80:5e:c0:11:22:33", "model": "D735",
+                                                  "sip_account_id": user["sip_account"]["id"]})
+
+    assert oem.status_code == 201
+    [warning] = oem.json()["warnings"]
+    assert "805ec0112233" in warning and "000413" in warning
