@@ -53,14 +53,13 @@ def note(session: AsyncSession, organization_id: uuid.UUID, action: str, resourc
     if kind is None:
         return
     now = datetime.now(UTC)
-    event_id = uuid.uuid4()
+    # The body is built only if a subscription wants the event (most changes have no subscriber).
     body = {"type": kind, "timestamp": now.isoformat(timespec="milliseconds"),
             "data": {"id": str(resource_id) if resource_id is not None else None, "resource": resource_type,
                      "action": action, "organization_id": str(organization_id), "actor": actor, "after": after}}
     session.info.setdefault("webhook_events", []).append({
-        "organization_id": organization_id, "event_id": event_id, "event_type": kind,
-        "resource_key": f"{resource_type}:{resource_id}"[:120], "payload": json.dumps(body, default=str),
-        "created_at": now})
+        "organization_id": organization_id, "event_id": uuid.uuid4(), "event_type": kind,
+        "resource_key": f"{resource_type}:{resource_id}"[:120], "payload": body, "created_at": now})
     on_commit(session, "webhook_events", _write)
     wake = session.info.get("wake_webhooks")
     if wake is not None:
@@ -81,10 +80,14 @@ async def _write(session: AsyncSession) -> None:
     subscriptions = (await session.execute(
         select(WebhookSubscription.id, WebhookSubscription.organization_id, WebhookSubscription.events)
         .where(WebhookSubscription.organization_id.in_(organizations), WebhookSubscription.active.is_(True)))).all()
-    rows = [{**event, "subscription_id": subscription_id, "status": DeliveryStatus.pending.value, "attempts": 0,
-             "next_attempt_at": event["created_at"]}
-            for event in events
-            for subscription_id, organization_id, wanted in subscriptions
-            if organization_id == event["organization_id"] and (ALL in wanted or event["event_type"] in wanted)]
+    rows = []
+    for event in events:
+        wanting = [subscription_id for subscription_id, organization_id, wanted in subscriptions
+                   if organization_id == event["organization_id"] and (ALL in wanted or event["event_type"] in wanted)]
+        if wanting:
+            payload = json.dumps(event["payload"], default=str)  # one text, signed and sent as is
+            rows += [{**event, "payload": payload, "subscription_id": subscription_id,
+                      "status": DeliveryStatus.pending.value, "attempts": 0, "next_attempt_at": event["created_at"]}
+                     for subscription_id in wanting]
     if rows:
         await session.execute(insert(WebhookDelivery), rows)
